@@ -1,0 +1,19 @@
+//! The contracts every edgeops component shares: identifiers, subjects, readings, the event
+//! envelope and its upcasting, dead-letter records. Pure types and rules: no I/O lives here,
+//! so the edge, the hub services and the tests all agree on one definition.
+
+pub mod dead_letter;
+pub mod envelope;
+pub mod events;
+pub mod ids;
+pub mod metric;
+pub mod reading;
+pub mod streams;
+pub mod subjects;
+pub mod upcast;
+
+pub use dead_letter::{DeadLetter, RejectCode, Rejection};
+pub use envelope::{Actor, EventEnvelope, EventMeta};
+pub use ids::{DeviceId, IdError, SiteId};
+pub use metric::{Metric, MetricCatalog};
+pub use reading::{Reading, ReadingLimits};

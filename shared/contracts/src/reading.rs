@@ -1,0 +1,233 @@
+//! A sensor reading and the rules that make one acceptable.
+//!
+//! Wire format (JSON, what a sensor, `nats pub` or `mosquitto_pub` sends):
+//! ```json
+//! {"ts":"2026-11-22T10:00:00Z","metrics":{"co2_ppm":612,"temperature_c":21.5}}
+//! ```
+//! The subject (`edgeops.raw.<site>.<device>`) names site and device; the payload may repeat
+//! them (`"site"`, `"device"`) but must then agree. `"v"` is the payload version (default 1).
+//! Readings are telemetry, not domain events: they carry no envelope, so a hand-typed
+//! `nats pub` works, and de-duplication keys on (site, device, ts) instead of an event id.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::dead_letter::{RejectCode, Rejection};
+use crate::ids::{DeviceId, SiteId};
+use crate::metric::{Lookup, MetricCatalog};
+use crate::subjects::parse_reading_subject;
+
+/// The payload version this code writes and reads.
+pub const READING_VERSION: u64 = 1;
+
+/// A validated reading: every value finite, known and in range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reading {
+    pub site: SiteId,
+    pub device: DeviceId,
+    pub ts: DateTime<Utc>,
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// Bounds on what ingest accepts. Defaults suit the shipped data sets (2010-2016 replays).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReadingLimits {
+    pub max_payload_bytes: usize,
+    /// How far ahead of the receiver's clock a timestamp may be (sensor clock skew).
+    pub max_future_skew: Duration,
+    /// Anything older is a sensor with an unset clock (1970) rather than real history.
+    pub earliest: DateTime<Utc>,
+}
+
+impl Default for ReadingLimits {
+    fn default() -> Self {
+        Self {
+            max_payload_bytes: 16 * 1024,
+            max_future_skew: Duration::minutes(5),
+            earliest: Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single().unwrap_or_default(),
+        }
+    }
+}
+
+impl Reading {
+    /// Parses and validates one message. Returns the first rule it breaks, with the field named.
+    pub fn from_message(
+        subject: &str,
+        payload: &[u8],
+        now: DateTime<Utc>,
+        limits: &ReadingLimits,
+    ) -> Result<Self, Rejection> {
+        if payload.len() > limits.max_payload_bytes {
+            return Err(Rejection::new(
+                RejectCode::PayloadTooLarge,
+                format!("{} bytes, limit {}", payload.len(), limits.max_payload_bytes),
+            ));
+        }
+        let (site, device) = parse_reading_subject(subject).ok_or_else(|| {
+            Rejection::new(RejectCode::InvalidSubject, format!("{subject:?} is not a reading subject"))
+        })?;
+        let object = parse_object(payload)?;
+        check_version(&object)?;
+        check_identity(&object, "site", site.as_str())?;
+        check_identity(&object, "device", device.as_str())?;
+        let ts = parse_timestamp(&object, now, limits)?;
+        let metrics = parse_metrics(&object)?;
+        Ok(Self { site, device, ts, metrics })
+    }
+
+    /// The canonical JSON of this reading (what the gateway forwards and tests publish).
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "v": READING_VERSION,
+            "site": self.site,
+            "device": self.device,
+            "ts": self.ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "metrics": self.metrics,
+        })
+    }
+}
+
+fn parse_object(payload: &[u8]) -> Result<Map<String, Value>, Rejection> {
+    match serde_json::from_slice::<Value>(payload) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(other) => Err(Rejection::new(
+            RejectCode::NotAnObject,
+            format!("expected a JSON object, got {}", type_name(&other)),
+        )),
+        Err(err) if contains_non_finite_literal(payload) => Err(Rejection::new(
+            RejectCode::NotANumber,
+            format!("NaN or Infinity is not a number JSON can carry ({err})"),
+        )),
+        Err(err) => Err(Rejection::new(RejectCode::InvalidJson, err.to_string())),
+    }
+}
+
+/// Firmware that prints floats with a default formatter emits bare `NaN`/`Infinity`.
+fn contains_non_finite_literal(payload: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(payload);
+    ["NaN", "Infinity"].iter().any(|literal| text.contains(literal))
+}
+
+fn check_version(object: &Map<String, Value>) -> Result<(), Rejection> {
+    match object.get("v") {
+        None => Ok(()),
+        Some(Value::Number(n)) if n.as_u64() == Some(READING_VERSION) => Ok(()),
+        Some(Value::Number(n)) => Err(Rejection::new(
+            RejectCode::UnsupportedVersion,
+            format!("payload version {n}, this ingest reads {READING_VERSION}"),
+        )),
+        Some(other) => Err(wrong_type("v", "an integer", other)),
+    }
+}
+
+fn check_identity(object: &Map<String, Value>, field: &str, from_subject: &str) -> Result<(), Rejection> {
+    match object.get(field) {
+        None => Ok(()),
+        Some(Value::String(s)) if s == from_subject => Ok(()),
+        Some(Value::String(s)) => Err(Rejection::new(
+            RejectCode::SubjectMismatch,
+            format!("payload {field} {s:?} differs from the subject's {from_subject:?}"),
+        )),
+        Some(other) => Err(wrong_type(field, "a string", other)),
+    }
+}
+
+fn parse_timestamp(
+    object: &Map<String, Value>,
+    now: DateTime<Utc>,
+    limits: &ReadingLimits,
+) -> Result<DateTime<Utc>, Rejection> {
+    let raw = match object.get("ts") {
+        None => return Err(Rejection::new(RejectCode::MissingField, "field \"ts\" is required")),
+        Some(Value::String(s)) => s,
+        Some(other) => return Err(wrong_type("ts", "an RFC 3339 string", other)),
+    };
+    let ts = DateTime::parse_from_rfc3339(raw)
+        .map_err(|e| Rejection::new(RejectCode::InvalidTimestamp, format!("ts {raw:?}: {e}")))?
+        .with_timezone(&Utc);
+    if ts > now + limits.max_future_skew {
+        return Err(Rejection::new(
+            RejectCode::FutureTimestamp,
+            format!("ts {raw} is more than {}s ahead of {now}", limits.max_future_skew.num_seconds()),
+        ));
+    }
+    if ts < limits.earliest {
+        return Err(Rejection::new(
+            RejectCode::TimestampTooOld,
+            format!("ts {raw} is before {}", limits.earliest),
+        ));
+    }
+    Ok(ts)
+}
+
+fn parse_metrics(object: &Map<String, Value>) -> Result<BTreeMap<String, f64>, Rejection> {
+    let metrics = match object.get("metrics") {
+        None => return Err(Rejection::new(RejectCode::MissingField, "field \"metrics\" is required")),
+        Some(Value::Object(m)) => m,
+        Some(other) => return Err(wrong_type("metrics", "an object", other)),
+    };
+    if metrics.is_empty() {
+        return Err(Rejection::new(RejectCode::NoMetrics, "\"metrics\" is empty"));
+    }
+    let catalog = MetricCatalog;
+    metrics
+        .iter()
+        .map(|(key, value)| {
+            let metric = match catalog.lookup(key) {
+                Lookup::Known(metric) => metric,
+                Lookup::UnsupportedUnit { quantity, supported_unit } => {
+                    return Err(Rejection::new(
+                        RejectCode::UnsupportedUnit,
+                        format!("{key}: {quantity} is accepted in {supported_unit} ({quantity}_{supported_unit})"),
+                    ));
+                }
+                Lookup::Unknown => {
+                    return Err(Rejection::new(RejectCode::UnknownMetric, format!("{key} is not in the catalogue")));
+                }
+            };
+            let number = metric_value(key, value)?;
+            if !(metric.min..=metric.max).contains(&number) {
+                return Err(Rejection::new(
+                    RejectCode::OutOfRange,
+                    format!("{key} = {number} outside [{}, {}]", metric.min, metric.max),
+                ));
+            }
+            Ok((key.clone(), number))
+        })
+        .collect()
+}
+
+fn metric_value(key: &str, value: &Value) -> Result<f64, Rejection> {
+    match value {
+        Value::Number(n) => n
+            .as_f64()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| Rejection::new(RejectCode::NotANumber, format!("{key} = {n} is not finite"))),
+        Value::Null => Err(Rejection::new(RejectCode::NotANumber, format!("{key} is null"))),
+        Value::String(s) if s.trim().parse::<f64>().is_ok_and(|v| !v.is_finite()) => {
+            Err(Rejection::new(RejectCode::NotANumber, format!("{key} = {s:?}")))
+        }
+        other => Err(wrong_type(key, "a number", other)),
+    }
+}
+
+fn wrong_type(field: &str, expected: &str, got: &Value) -> Rejection {
+    Rejection::new(RejectCode::WrongType, format!("{field} must be {expected}, got {}", type_name(got)))
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,23 @@
+//! Names of the JetStream resources the contracts refer to. Provisioning (in the bus crate)
+//! decides their limits; the names live here because every component must agree on them.
+
+/// Hub stream of forwarded readings (`edgeops.readings.>`), domain `hub`.
+pub const HUB_READINGS: &str = "READINGS";
+/// Hub stream of dead letters (`edgeops.dlq.>`), domain `hub`.
+pub const DEAD_LETTERS: &str = "DEAD_LETTERS";
+/// Hub stream of domain events (`edgeops.events.>`), domain `hub`.
+pub const EVENTS: &str = "EVENTS";
+/// Site stream of raw readings (`edgeops.raw.<site>.>`), domain `edge-<site>`.
+pub const LOCAL_READINGS: &str = "READINGS_LOCAL";
+/// Hub KV bucket of registered sites (key = site id).
+pub const SITES_BUCKET: &str = "edgeops_sites";
+/// Site KV bucket with the gateway's own state (forwarding cursor, ...).
+pub const GATEWAY_STATE_BUCKET: &str = "edgeops_gateway";
+
+/// The hub's JetStream domain.
+pub const HUB_DOMAIN: &str = "hub";
+
+/// The JetStream domain of one edge site's leaf server.
+pub fn edge_domain(site: &crate::SiteId) -> String {
+    format!("edge-{site}")
+}

@@ -1,0 +1,118 @@
+//! The subject scheme. Every subject in the system is built here and nowhere else, so the
+//! README's table and the code cannot drift apart.
+//!
+//! | subject                                   | who publishes            | stored in (domain)        |
+//! |-------------------------------------------|--------------------------|---------------------------|
+//! | `edgeops.raw.<site>.<device>`             | sensors, at the site     | `READINGS_LOCAL` (edge-<site>) |
+//! | `edgeops.readings.<site>.<device>`        | edge gateway, forwarded  | `READINGS` (hub)          |
+//! | `edgeops.dlq.<consumer>.<reason>`         | any consumer             | `DEAD_LETTERS` (hub)      |
+//! | `edgeops.events.<aggregate>.<id>`         | services                 | `EVENTS` (hub)            |
+//! | `edgeops.svc.<service>.<endpoint>`        | request/reply endpoints  | -                         |
+
+use crate::ids::{DeviceId, SiteId};
+
+pub const ROOT: &str = "edgeops";
+const RAW: &str = "edgeops.raw";
+const READINGS: &str = "edgeops.readings";
+const DLQ: &str = "edgeops.dlq";
+const EVENTS: &str = "edgeops.events";
+const SERVICES: &str = "edgeops.svc";
+
+/// Where a sensor publishes one reading at its site.
+pub fn raw_reading(site: &SiteId, device: &DeviceId) -> String {
+    format!("{RAW}.{site}.{device}")
+}
+
+/// Every raw reading of one site (the local stream's filter).
+pub fn raw_readings_of_site(site: &SiteId) -> String {
+    format!("{RAW}.{site}.>")
+}
+
+/// Where the gateway forwards a reading to the hub.
+pub fn hub_reading(site: &SiteId, device: &DeviceId) -> String {
+    format!("{READINGS}.{site}.{device}")
+}
+
+/// Every forwarded reading of every site (the hub stream's filter).
+pub fn all_hub_readings() -> String {
+    format!("{READINGS}.>")
+}
+
+/// Where a consumer dead-letters a message it cannot process, with the reason in the subject
+/// so that `nats sub 'edgeops.dlq.*.out_of_range'` shows one kind of failure.
+pub fn dead_letter(consumer: &str, reason: &str) -> String {
+    format!("{DLQ}.{consumer}.{reason}")
+}
+
+pub fn all_dead_letters() -> String {
+    format!("{DLQ}.>")
+}
+
+/// The subject of one aggregate instance's events (one subject per instance, so optimistic
+/// concurrency can use `Nats-Expected-Last-Subject-Sequence`).
+pub fn aggregate_events(aggregate_kind: &str, aggregate_id: &str) -> String {
+    format!("{EVENTS}.{aggregate_kind}.{aggregate_id}")
+}
+
+pub fn all_events() -> String {
+    format!("{EVENTS}.>")
+}
+
+/// A request/reply endpoint of a service.
+pub fn service_endpoint(service: &str, endpoint: &str) -> String {
+    format!("{SERVICES}.{service}.{endpoint}")
+}
+
+/// The prefix a service's micro-service endpoints share (`edgeops.svc.<service>`).
+pub fn service_group(service: &str) -> String {
+    format!("{SERVICES}.{service}")
+}
+
+/// Site and device named by a hub or raw reading subject. Parses by matching the known
+/// prefixes, not by position alone, and validates both tokens.
+pub fn parse_reading_subject(subject: &str) -> Option<(SiteId, DeviceId)> {
+    let rest = subject
+        .strip_prefix(READINGS)
+        .or_else(|| subject.strip_prefix(RAW))?
+        .strip_prefix('.')?;
+    let (site, device) = rest.split_once('.')?;
+    Some((SiteId::parse(site).ok()?, DeviceId::parse(device).ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> (SiteId, DeviceId) {
+        (SiteId::parse("s1").unwrap(), DeviceId::parse("room-1").unwrap())
+    }
+
+    #[test]
+    fn builds_documented_subjects() {
+        let (site, device) = ids();
+        assert_eq!(raw_reading(&site, &device), "edgeops.raw.s1.room-1");
+        assert_eq!(hub_reading(&site, &device), "edgeops.readings.s1.room-1");
+        assert_eq!(raw_readings_of_site(&site), "edgeops.raw.s1.>");
+        assert_eq!(dead_letter("ingest", "nan"), "edgeops.dlq.ingest.nan");
+    }
+
+    #[test]
+    fn parses_what_it_builds() {
+        let (site, device) = ids();
+        assert_eq!(parse_reading_subject(&hub_reading(&site, &device)), Some(ids()));
+        assert_eq!(parse_reading_subject(&raw_reading(&site, &device)), Some(ids()));
+    }
+
+    #[test]
+    fn refuses_foreign_or_malformed_subjects() {
+        for bad in [
+            "edgeops.readings.s1",
+            "edgeops.readings.s1.a.b",
+            "edgeops.readingsX.s1.d",
+            "other.readings.s1.d",
+            "edgeops.readings..d",
+        ] {
+            assert_eq!(parse_reading_subject(bad), None, "{bad}");
+        }
+    }
+}
