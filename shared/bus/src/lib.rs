@@ -1,1 +1,26 @@
+//! Everything that touches NATS on behalf of a service: connecting (with connection events
+//! logged), declarative provisioning of JetStream resources, publishing events with
+//! de-duplication and optimistic concurrency, dead-lettering, and the consumer runner.
 
+pub mod connect;
+pub mod consumer;
+pub mod dead_letter;
+pub mod provision;
+pub mod publish;
+pub mod topology;
+
+pub use connect::{connect, ConnectError};
+pub use consumer::{BatchHandler, ConsumerRunner, Outcome, RunnerConfig, RunnerError};
+pub use dead_letter::DeadLetterSink;
+pub use provision::{provision, ProvisionError, ProvisionReport, Topology};
+pub use publish::{publish_event, PublishEventError};
+
+pub use async_nats;
+
+/// Header names the project sets on its messages, besides NATS' own.
+pub mod headers {
+    pub const REASON: &str = "Edgeops-Reason";
+    pub const SOURCE_STREAM: &str = "Edgeops-Source-Stream";
+    pub const SOURCE_SEQUENCE: &str = "Edgeops-Source-Sequence";
+    pub const SITE: &str = "Edgeops-Site";
+}

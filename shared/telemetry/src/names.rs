@@ -1,0 +1,34 @@
+//! Span and metric names, in one scheme: `edgeops.<service>.<operation>`. Dashboards in
+//! `infra/grafana/` depend on these strings; the test below pins them.
+
+pub const INGEST_BATCH_SPAN: &str = "edgeops.ingest.write_batch";
+pub const INGEST_READINGS_ACCEPTED: &str = "edgeops.ingest.readings.accepted";
+pub const INGEST_READINGS_DUPLICATE: &str = "edgeops.ingest.readings.duplicate";
+pub const INGEST_READINGS_REJECTED: &str = "edgeops.ingest.readings.rejected";
+pub const INGEST_BATCH_SIZE: &str = "edgeops.ingest.batch.size";
+pub const GATEWAY_FORWARDED: &str = "edgeops.gateway.readings.forwarded";
+pub const GATEWAY_FORWARD_BATCH_SPAN: &str = "edgeops.gateway.forward_batch";
+pub const CONSUMER_DEAD_LETTERED: &str = "edgeops.bus.dead_lettered";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_follows_the_scheme() {
+        for name in [
+            INGEST_BATCH_SPAN,
+            INGEST_READINGS_ACCEPTED,
+            INGEST_READINGS_DUPLICATE,
+            INGEST_READINGS_REJECTED,
+            INGEST_BATCH_SIZE,
+            GATEWAY_FORWARDED,
+            GATEWAY_FORWARD_BATCH_SPAN,
+            CONSUMER_DEAD_LETTERED,
+        ] {
+            let parts: Vec<&str> = name.split('.').collect();
+            assert!(parts.len() >= 3 && parts[0] == "edgeops", "{name}");
+            assert!(parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '_')), "{name}");
+        }
+    }
+}
