@@ -1,1 +1,13 @@
+//! ingest: consumes the readings that reached the hub, validates each one (schema, units,
+//! ranges, timestamps, NaN, known site), dead-letters the bad ones with a reason, and writes
+//! the good ones to Postgres in batches, idempotently.
 
+pub mod config;
+pub mod domain;
+pub mod handlers;
+pub mod service;
+pub mod startup;
+pub mod store;
+
+pub use config::IngestConfig;
+pub use startup::run;

@@ -7,6 +7,7 @@
 //!   standard `OTEL_*` variables themselves.
 //! - Trace context: W3C `traceparent`/`tracestate` carried in NATS headers (`propagation`).
 
+pub mod lifecycle;
 pub mod names;
 pub mod propagation;
 

@@ -1,0 +1,58 @@
+use std::time::Duration;
+
+/// ingest's settings; every flag also reads an `EDGEOPS_*` environment variable.
+#[derive(Debug, Clone, clap::Args)]
+pub struct IngestConfig {
+    /// NATS URL of the hub.
+    #[arg(long, env = "EDGEOPS_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+    /// Postgres URL (the ingest schema is created by migrations on start).
+    #[arg(long, env = "EDGEOPS_DATABASE_URL", default_value = "postgres://postgres:postgres@127.0.0.1:5432/edgeops")]
+    pub database_url: String,
+    /// Readings written per Postgres statement.
+    #[arg(long, env = "EDGEOPS_INGEST_BATCH_SIZE", default_value_t = 1000)]
+    pub batch_size: usize,
+    /// Longest wait to fill a batch, in milliseconds.
+    #[arg(long, env = "EDGEOPS_INGEST_BATCH_LINGER_MS", default_value_t = 50)]
+    pub batch_linger_ms: u64,
+    /// Batches pulled and written concurrently.
+    #[arg(long, env = "EDGEOPS_INGEST_CONCURRENCY", default_value_t = 2)]
+    pub concurrency: usize,
+    /// Deliveries after which a reading that keeps failing is dead-lettered.
+    #[arg(long, env = "EDGEOPS_INGEST_MAX_DELIVER", default_value_t = 5)]
+    pub max_deliver: i64,
+    /// Delay before a failed batch is delivered again, in milliseconds.
+    #[arg(long, env = "EDGEOPS_INGEST_RETRY_DELAY_MS", default_value_t = 2000)]
+    pub retry_delay_ms: u64,
+    /// Skip creating/updating streams and consumers on start (when an operator manages them).
+    #[arg(long, env = "EDGEOPS_SKIP_PROVISION")]
+    pub skip_provision: bool,
+    /// JetStream de-duplication window of the hub streams, in seconds.
+    #[arg(long, env = "EDGEOPS_DUPLICATE_WINDOW_SECS", default_value_t = 120)]
+    pub duplicate_window_secs: u64,
+}
+
+impl IngestConfig {
+    pub fn batch_linger(&self) -> Duration {
+        Duration::from_millis(self.batch_linger_ms)
+    }
+
+    pub fn retry_delay(&self) -> Duration {
+        Duration::from_millis(self.retry_delay_ms)
+    }
+
+    /// Settings for tests and the demo: everything local, provisioning on.
+    pub fn local(nats_url: impl Into<String>, database_url: impl Into<String>) -> Self {
+        Self {
+            nats_url: nats_url.into(),
+            database_url: database_url.into(),
+            batch_size: 1000,
+            batch_linger_ms: 50,
+            concurrency: 2,
+            max_deliver: 5,
+            retry_delay_ms: 2000,
+            skip_provision: false,
+            duplicate_window_secs: 120,
+        }
+    }
+}

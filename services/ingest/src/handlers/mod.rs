@@ -1,0 +1,4 @@
+//! One file per kind of input ingest handles.
+
+pub mod readings;
+pub mod sites;

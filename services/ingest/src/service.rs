@@ -1,0 +1,116 @@
+//! ingest as a NATS micro service: `nats micro ls` lists it, `$SRV.PING/INFO/STATS` answer,
+//! and `edgeops.svc.ingest.status` returns its counters as JSON.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use async_nats::service::{Service, ServiceExt};
+use edgeops_contracts::subjects;
+use edgeops_telemetry::names;
+use futures::StreamExt;
+use opentelemetry::metrics::Counter;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::store::Written;
+
+pub const SERVICE_NAME: &str = "ingest";
+
+/// Counters since start; exported as OpenTelemetry metrics and on the status endpoint.
+pub struct IngestStats {
+    accepted: AtomicU64,
+    duplicates: AtomicU64,
+    rejected: AtomicU64,
+    batches: AtomicU64,
+    rejected_by_reason: Mutex<BTreeMap<String, u64>>,
+    accepted_counter: Counter<u64>,
+    duplicate_counter: Counter<u64>,
+    rejected_counter: Counter<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct StatusReport {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub batches: u64,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    pub known_sites: usize,
+}
+
+impl Default for IngestStats {
+    fn default() -> Self {
+        let meter = opentelemetry::global::meter("edgeops.ingest");
+        Self {
+            accepted: AtomicU64::new(0),
+            duplicates: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            batches: AtomicU64::new(0),
+            rejected_by_reason: Mutex::new(BTreeMap::new()),
+            accepted_counter: meter.u64_counter(names::INGEST_READINGS_ACCEPTED).build(),
+            duplicate_counter: meter.u64_counter(names::INGEST_READINGS_DUPLICATE).build(),
+            rejected_counter: meter.u64_counter(names::INGEST_READINGS_REJECTED).build(),
+        }
+    }
+}
+
+impl IngestStats {
+    pub fn record_written(&self, written: Written, batch_len: usize) {
+        self.accepted.fetch_add(written.inserted, Ordering::Relaxed);
+        self.duplicates.fetch_add(written.duplicates, Ordering::Relaxed);
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.accepted_counter.add(written.inserted, &[]);
+        self.duplicate_counter.add(written.duplicates, &[]);
+        tracing::debug!(batch_len, inserted = written.inserted, duplicates = written.duplicates, "batch written");
+    }
+
+    pub fn record_rejected(&self, reason: &str) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+        self.rejected_counter.add(1, &[opentelemetry::KeyValue::new("reason", reason.to_owned())]);
+        if let Ok(mut by_reason) = self.rejected_by_reason.lock() {
+            *by_reason.entry(reason.to_owned()).or_default() += 1;
+        }
+    }
+
+    pub fn report(&self, known_sites: usize) -> StatusReport {
+        StatusReport {
+            accepted: self.accepted.load(Ordering::Relaxed),
+            duplicates: self.duplicates.load(Ordering::Relaxed),
+            rejected: self.rejected.load(Ordering::Relaxed),
+            batches: self.batches.load(Ordering::Relaxed),
+            rejected_by_reason: self.rejected_by_reason.lock().map(|m| m.clone()).unwrap_or_default(),
+            known_sites,
+        }
+    }
+}
+
+/// Registers the micro service and answers `status` until `shutdown`.
+pub async fn serve(
+    client: async_nats::Client,
+    report: impl Fn() -> StatusReport + Send + 'static,
+    shutdown: CancellationToken,
+) -> Result<(), async_nats::Error> {
+    let service: Service = client
+        .service_builder()
+        .description("Validates readings that reached the hub and writes them to Postgres")
+        .start(SERVICE_NAME, env!("CARGO_PKG_VERSION"))
+        .await?;
+    let mut status = service.group(subjects::service_group(SERVICE_NAME)).endpoint("status").await?;
+    loop {
+        let request = tokio::select! {
+            () = shutdown.cancelled() => break,
+            request = status.next() => request,
+        };
+        let Some(request) = request else { break };
+        let reply = serde_json::to_vec(&report()).map_err(|e| async_nats::service::error::Error {
+            status: e.to_string(),
+            code: 500,
+        });
+        if let Err(err) = request.respond(reply.map(Into::into)).await {
+            tracing::warn!(error = %err, "answering a status request failed");
+        }
+    }
+    service.stop().await?;
+    Ok(())
+}
