@@ -1,1 +1,13 @@
+//! The edge gateway: runs beside a site's leaf nats-server (JetStream domain `edge-<site>`).
+//! Sensors publish raw readings locally; the local stream keeps them under the site's
+//! retention; the forwarder sends them to the hub over the leaf link, in order, resuming
+//! from a durable cursor after any outage or restart.
+//!
+//! Later issues add the reduction policy (what to forward) and in-process inference.
 
+pub mod config;
+pub mod forward;
+pub mod startup;
+
+pub use config::GatewayConfig;
+pub use startup::run;

@@ -33,6 +33,14 @@ pub fn hub_reading(site: &SiteId, device: &DeviceId) -> String {
     format!("{READINGS}.{site}.{device}")
 }
 
+/// The hub subject a raw subject is forwarded to: the same tokens under the hub prefix.
+/// Tokens are not validated here on purpose: the gateway forwards whatever the local stream
+/// captured, and ingest refuses a malformed subject with a reason, in the hub's dead letters.
+pub fn hub_subject_for_raw(raw_subject: &str) -> Option<String> {
+    let rest = raw_subject.strip_prefix(RAW)?.strip_prefix('.')?;
+    Some(format!("{READINGS}.{rest}"))
+}
+
 /// Every forwarded reading of every site (the hub stream's filter).
 pub fn all_hub_readings() -> String {
     format!("{READINGS}.>")
@@ -101,6 +109,13 @@ mod tests {
         let (site, device) = ids();
         assert_eq!(parse_reading_subject(&hub_reading(&site, &device)), Some(ids()));
         assert_eq!(parse_reading_subject(&raw_reading(&site, &device)), Some(ids()));
+    }
+
+    #[test]
+    fn forwarding_swaps_only_the_prefix() {
+        assert_eq!(hub_subject_for_raw("edgeops.raw.s1.room-1").as_deref(), Some("edgeops.readings.s1.room-1"));
+        assert_eq!(hub_subject_for_raw("edgeops.raw.s1.a.b").as_deref(), Some("edgeops.readings.s1.a.b"));
+        assert_eq!(hub_subject_for_raw("edgeops.rawx.s1.d"), None);
     }
 
     #[test]

@@ -1,0 +1,6 @@
+//! Store-and-forward from the site's local stream to the hub.
+
+pub mod cursor;
+pub mod forwarder;
+
+pub use forwarder::{Forwarder, ForwarderStats};

@@ -1,0 +1,82 @@
+//! Builds the gateway from its config and runs it until the shutdown future resolves.
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_nats::jetstream;
+use edgeops_bus::topology::{site_topology, SiteSettings};
+use edgeops_contracts::streams;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::GatewayConfig;
+use crate::forward::cursor::Cursor;
+use crate::forward::{Forwarder, ForwarderStats};
+
+/// Runs the gateway until `shutdown` resolves.
+pub async fn run(config: GatewayConfig, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+    run_with_stats(config, Arc::new(ForwarderStats::default()), shutdown).await
+}
+
+/// As [`run`], reporting progress into `stats` (the demo and tests read it).
+pub async fn run_with_stats(
+    config: GatewayConfig,
+    stats: Arc<ForwarderStats>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let site = config.site.clone();
+    let client = edgeops_bus::connect(&config.leaf_url, &format!("edgeops-gateway-{site}")).await?;
+    let local = jetstream::with_domain(client.clone(), streams::edge_domain(&site));
+    let settings = SiteSettings { raw_max_age: config.raw_retention(), raw_max_bytes: config.raw_max_bytes };
+    edgeops_bus::provision(&local, &site_topology(&site, &settings))
+        .await
+        .context("provisioning the site's local stream")?;
+    let state = local.get_key_value(streams::GATEWAY_STATE_BUCKET).await.context("opening gateway state")?;
+    // Publishing needs no API domain: the hub stream answers over the leaf link.
+    let mut hub = jetstream::new(client.clone());
+    hub.set_timeout(config.hub_ack_timeout());
+    let forwarder = Forwarder {
+        site: site.clone(),
+        local,
+        hub,
+        cursor: Cursor::new(state),
+        batch_size: config.batch_size,
+        batch_linger: config.batch_linger(),
+        stats: stats.clone(),
+    };
+    let token = CancellationToken::new();
+    let progress = tokio::spawn(log_progress(site.to_string(), stats.clone(), token.clone()));
+    tracing::info!(%site, leaf = %config.leaf_url, "edge gateway running");
+    let forwarding = forwarder.run(token.clone());
+    tokio::pin!(forwarding);
+    let result = tokio::select! {
+        result = &mut forwarding => result,
+        () = shutdown => {
+            token.cancel();
+            forwarding.await
+        }
+    };
+    token.cancel();
+    let _ = progress.await;
+    client.flush().await.context("flushing")?;
+    tracing::info!(%site, forwarded = stats.forwarded.load(Ordering::Relaxed), cursor = stats.cursor.load(Ordering::Relaxed), "edge gateway stopped");
+    result
+}
+
+/// A progress line every 10 s while readings move, so an operator sees the gateway work.
+async fn log_progress(site: String, stats: Arc<ForwarderStats>, shutdown: CancellationToken) {
+    let mut last = 0;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(10)) => {}
+            () = shutdown.cancelled() => return,
+        }
+        let forwarded = stats.forwarded.load(Ordering::Relaxed);
+        if forwarded != last {
+            tracing::info!(site, forwarded, cursor = stats.cursor.load(Ordering::Relaxed), "forwarding");
+            last = forwarded;
+        }
+    }
+}
