@@ -1,1 +1,10 @@
+//! The integration-test harness: real NATS (a hub and leaf servers linked to it) and real
+//! Postgres, each test in its own containers on its own Docker network, with its own database.
+//! Images are built locally by `infra/scripts/bootstrap.sh` (no registry is reachable).
 
+pub mod services;
+pub mod stack;
+pub mod wait;
+
+pub use stack::{Leaf, TestStack};
+pub use wait::wait_until;

@@ -7,6 +7,7 @@ pub mod consumer;
 pub mod dead_letter;
 pub mod provision;
 pub mod publish;
+pub mod sites;
 pub mod topology;
 
 pub use connect::{connect, ConnectError};

@@ -28,7 +28,7 @@ impl Default for HubSettings {
     fn default() -> Self {
         Self {
             readings_max_age: 7 * DAY,
-            readings_max_bytes: 10 * 1024 * 1024 * 1024,
+            readings_max_bytes: 4 * 1024 * 1024 * 1024,
             duplicate_window: Duration::from_secs(120),
             dead_letters_max_age: 30 * DAY,
             ingest_max_deliver: 5,

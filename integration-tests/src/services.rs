@@ -1,0 +1,50 @@
+//! Running the services in-process for a test, and stopping them the way SIGTERM would.
+
+use std::sync::Arc;
+
+use edgeops_edge_gateway::forward::ForwarderStats;
+use edgeops_edge_gateway::GatewayConfig;
+use edgeops_ingest::IngestConfig;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::stack::TestStack;
+
+/// A service task and the token that stops it.
+pub struct Running {
+    pub stop: CancellationToken,
+    pub task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Asks the service to stop and returns its result (panics if it failed).
+    pub async fn shutdown(self) {
+        self.stop.cancel();
+        match self.task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => panic!("service failed: {err:#}"),
+            Err(err) => panic!("service task panicked: {err}"),
+        }
+    }
+}
+
+pub fn spawn_ingest(stack: &TestStack) -> Running {
+    let config = IngestConfig::local(stack.hub_url.clone(), stack.database_url.clone());
+    let stop = CancellationToken::new();
+    let signal = stop.clone();
+    let task = tokio::spawn(async move { edgeops_ingest::run(config, signal.cancelled_owned()).await });
+    Running { stop, task }
+}
+
+pub fn spawn_gateway(stack: &TestStack, site: &str) -> (Running, Arc<ForwarderStats>) {
+    let leaf = stack.leaf(site);
+    let config = GatewayConfig::local(leaf.site.clone(), leaf.url.clone());
+    let stats = Arc::new(ForwarderStats::default());
+    let stop = CancellationToken::new();
+    let signal = stop.clone();
+    let task_stats = stats.clone();
+    let task = tokio::spawn(async move {
+        edgeops_edge_gateway::startup::run_with_stats(config, task_stats, signal.cancelled_owned()).await
+    });
+    (Running { stop, task }, stats)
+}

@@ -1,0 +1,169 @@
+//! `TestStack`: a hub NATS, one leaf NATS per site (linked to the hub over a Docker network),
+//! and Postgres with a database made for this test. Everything is removed when it drops.
+
+use std::time::Duration;
+
+use edgeops_cli::nats_config::{hub_config, leaf_config, Listen};
+use edgeops_contracts::{streams, SiteId};
+use testcontainers::core::{IntoContainerPort, WaitFor};
+use testcontainers::runners::AsyncRunner;
+use testcontainers::{ContainerAsync, GenericImage, ImageExt};
+use uuid::Uuid;
+
+pub const NATS_IMAGE: (&str, &str) = ("edgeops/nats", "2.15.1");
+pub const POSTGRES_IMAGE: (&str, &str) = ("edgeops/postgres", "15");
+const LEAF_PORT: u16 = 7422;
+
+pub struct Leaf {
+    pub site: SiteId,
+    pub url: String,
+    pub container: ContainerAsync<GenericImage>,
+}
+
+pub struct TestStack {
+    /// Unique per test: names the network, containers and database.
+    pub id: String,
+    pub hub_url: String,
+    pub hub: ContainerAsync<GenericImage>,
+    pub leaves: Vec<Leaf>,
+    pub database_url: String,
+    pub postgres: ContainerAsync<GenericImage>,
+}
+
+/// Fails with instructions when Docker or the locally built images are missing.
+fn require_docker() {
+    let images = std::process::Command::new("docker")
+        .args(["image", "inspect", "--format", "{{.Id}}"])
+        .arg(format!("{}:{}", NATS_IMAGE.0, NATS_IMAGE.1))
+        .arg(format!("{}:{}", POSTGRES_IMAGE.0, POSTGRES_IMAGE.1))
+        .output();
+    match images {
+        Err(err) => panic!(
+            "integration tests need Docker, and `docker` could not run ({err}). Install Docker, then run infra/scripts/bootstrap.sh"
+        ),
+        Ok(out) if !out.status.success() => panic!(
+            "integration tests need the locally built images {}:{} and {}:{} and a running Docker daemon: {}\nRun infra/scripts/bootstrap.sh",
+            NATS_IMAGE.0,
+            NATS_IMAGE.1,
+            POSTGRES_IMAGE.0,
+            POSTGRES_IMAGE.1,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+        Ok(_) => {}
+    }
+}
+
+fn nats_image() -> GenericImage {
+    GenericImage::new(NATS_IMAGE.0, NATS_IMAGE.1)
+        .with_exposed_port(4222.tcp())
+        .with_wait_for(WaitFor::message_on_stderr("Server is ready"))
+}
+
+impl TestStack {
+    /// Starts a hub, one leaf per site and Postgres. Sites are not registered: see
+    /// [`TestStack::register_sites`].
+    pub async fn start(sites: &[&str]) -> Self {
+        require_docker();
+        // The random tail of a v7 id: two tests starting in the same millisecond still differ.
+        let id = Uuid::now_v7().simple().to_string()[20..].to_owned();
+        let network = format!("edgeops-test-{id}");
+        let hub_name = format!("hub-{id}");
+        let hub_conf = hub_config("hub", &Listen::container(), LEAF_PORT);
+        let hub = nats_image()
+            .with_network(&network)
+            .with_container_name(&hub_name)
+            .with_copy_to("/etc/nats/hub.conf", hub_conf.into_bytes())
+            .with_cmd(["-c", "/etc/nats/hub.conf"])
+            .start()
+            .await
+            .unwrap_or_else(|e| panic!("starting the hub NATS container: {e}"));
+        let hub_url = format!("nats://127.0.0.1:{}", hub.get_host_port_ipv4(4222).await.unwrap_or_default());
+
+        let mut leaves = Vec::new();
+        for site in sites {
+            let site = SiteId::parse(*site).unwrap_or_else(|e| panic!("{e}"));
+            let conf = leaf_config(&site, &Listen::container(), &format!("nats-leaf://{hub_name}:{LEAF_PORT}"));
+            let container = nats_image()
+                .with_wait_for(WaitFor::message_on_stderr("Leafnode connection created"))
+                .with_network(&network)
+                .with_container_name(format!("leaf-{site}-{id}"))
+                .with_copy_to("/etc/nats/leaf.conf", conf.into_bytes())
+                .with_cmd(["-c", "/etc/nats/leaf.conf"])
+                .start()
+                .await
+                .unwrap_or_else(|e| panic!("starting the leaf NATS container for {site}: {e}"));
+            let url = format!("nats://127.0.0.1:{}", container.get_host_port_ipv4(4222).await.unwrap_or_default());
+            leaves.push(Leaf { site, url, container });
+        }
+
+        let postgres = GenericImage::new(POSTGRES_IMAGE.0, POSTGRES_IMAGE.1)
+            .with_exposed_port(5432.tcp())
+            .with_wait_for(WaitFor::message_on_stderr("database system is ready to accept connections"))
+            .with_network(&network)
+            .with_cmd(["-c", "fsync=off", "-c", "max_connections=50"])
+            .start()
+            .await
+            .unwrap_or_else(|e| panic!("starting the Postgres container: {e}"));
+        let port = postgres.get_host_port_ipv4(5432).await.unwrap_or_default();
+        let admin_url = format!("postgres://postgres:postgres@127.0.0.1:{port}/postgres");
+        let database = format!("test_{id}");
+        create_database(&admin_url, &database).await;
+        let database_url = format!("postgres://postgres:postgres@127.0.0.1:{port}/{database}");
+
+        Self { id, hub_url, hub, leaves, database_url, postgres }
+    }
+
+    pub fn leaf(&self, site: &str) -> &Leaf {
+        self.leaves
+            .iter()
+            .find(|leaf| leaf.site.as_str() == site)
+            .unwrap_or_else(|| panic!("no leaf for site {site}"))
+    }
+
+    pub async fn hub_client(&self) -> async_nats::Client {
+        edgeops_bus::connect(&self.hub_url, "test-hub").await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub async fn leaf_client(&self, site: &str) -> async_nats::Client {
+        edgeops_bus::connect(&self.leaf(site).url, "test-sensor").await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub async fn hub_js(&self) -> async_nats::jetstream::Context {
+        async_nats::jetstream::with_domain(self.hub_client().await, streams::HUB_DOMAIN)
+    }
+
+    pub async fn pool(&self) -> sqlx::PgPool {
+        edgeops_store::connect(&self.database_url, 4, Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Provisions the hub topology and registers `sites`, as an operator would.
+    pub async fn register_sites(&self, sites: &[&str]) {
+        let js = self.hub_js().await;
+        edgeops_bus::provision(&js, &edgeops_bus::topology::hub_topology(&Default::default()))
+            .await
+            .unwrap_or_else(|e| panic!("provisioning the hub: {e}"));
+        for site in sites {
+            let registered = edgeops_contracts::events::SiteRegistered {
+                site: SiteId::parse(*site).unwrap_or_else(|e| panic!("{e}")),
+                display_name: format!("test site {site}"),
+                tags: vec![],
+            };
+            edgeops_bus::sites::register_site(&js, registered, edgeops_contracts::Actor::User("test".into()))
+                .await
+                .unwrap_or_else(|e| panic!("registering {site}: {e}"));
+        }
+    }
+}
+
+async fn create_database(admin_url: &str, database: &str) {
+    let admin = edgeops_store::connect(admin_url, 1, Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|e| panic!("connecting to Postgres as admin: {e}"));
+    sqlx::query(&format!("CREATE DATABASE {database}"))
+        .execute(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("creating database {database}: {e}"));
+    admin.close().await;
+}

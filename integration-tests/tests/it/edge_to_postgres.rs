@@ -1,0 +1,77 @@
+//! A reading published at an edge site crosses the leaf link and lands in Postgres once.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use edgeops_integration_tests::services::{spawn_gateway, spawn_ingest};
+use edgeops_integration_tests::TestStack;
+
+use crate::support::{base_time, count_rows, reading_json, wait_for_local_stream, wait_for_rows};
+
+const DEVICES: [&str; 4] = ["room-101", "room-102", "room-201", "room-202"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readings_published_at_a_leaf_land_in_postgres_exactly_once() {
+    let stack = TestStack::start(&["s1"]).await;
+    stack.register_sites(&["s1"]).await;
+    let ingest = spawn_ingest(&stack);
+    let (gateway, stats) = spawn_gateway(&stack, "s1");
+    let sensor = stack.leaf_client("s1").await;
+    wait_for_local_stream(&sensor, "s1").await;
+
+    let per_device = 300;
+    for n in 0..per_device {
+        for device in DEVICES {
+            // Plain core publish of JSON text: exactly what `nats pub` or a sensor sends.
+            sensor.publish(format!("edgeops.raw.s1.{device}"), reading_json(n).into()).await.unwrap();
+        }
+    }
+    sensor.flush().await.unwrap();
+    let total = per_device * DEVICES.len() as i64;
+
+    let pool = stack.pool().await;
+    wait_for_rows(&pool, total, Duration::from_secs(60)).await;
+
+    let rows: Vec<(String, String, DateTime<Utc>)> =
+        sqlx::query_as("SELECT site_id, device_id, observed_at FROM ingest.readings").fetch_all(&pool).await.unwrap();
+    let stored: BTreeSet<_> = rows.iter().map(|(s, d, t)| (s.clone(), d.clone(), *t)).collect();
+    let expected: BTreeSet<_> = (0..per_device)
+        .flat_map(|n| DEVICES.map(|d| ("s1".to_owned(), d.to_owned(), base_time() + chrono::Duration::seconds(n * 10))))
+        .collect();
+    assert_eq!(rows.len() as i64, total, "no row twice");
+    assert_eq!(stored, expected, "every published reading, and only those");
+    assert_eq!(stats.forwarded.load(std::sync::atomic::Ordering::Relaxed), total as u64);
+
+    gateway.shutdown().await;
+    ingest.shutdown().await;
+    assert_eq!(count_rows(&pool).await.unwrap(), total);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hand_typed_nats_pub_reading_is_accepted() {
+    let stack = TestStack::start(&["s1"]).await;
+    stack.register_sites(&["s1"]).await;
+    let ingest = spawn_ingest(&stack);
+    let (gateway, _) = spawn_gateway(&stack, "s1");
+    let sensor = stack.leaf_client("s1").await;
+    wait_for_local_stream(&sensor, "s1").await;
+
+    // The README's example, byte for byte:
+    // nats pub edgeops.raw.s1.room-101 '{"ts":"2026-11-21T10:00:00Z","metrics":{"co2_ppm":612,"temperature_c":21.5}}'
+    let payload = r#"{"ts":"2026-11-21T10:00:00Z","metrics":{"co2_ppm":612,"temperature_c":21.5}}"#;
+    sensor.publish("edgeops.raw.s1.room-101", payload.into()).await.unwrap();
+    sensor.flush().await.unwrap();
+
+    let pool = stack.pool().await;
+    wait_for_rows(&pool, 1, Duration::from_secs(30)).await;
+    let (device, co2, temperature): (String, f64, f64) = sqlx::query_as(
+        "SELECT device_id, (metrics->>'co2_ppm')::float8, (metrics->>'temperature_c')::float8 FROM ingest.readings",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((device.as_str(), co2, temperature), ("room-101", 612.0, 21.5));
+    gateway.shutdown().await;
+    ingest.shutdown().await;
+}
