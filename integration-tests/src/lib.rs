@@ -7,4 +7,4 @@ pub mod stack;
 pub mod wait;
 
 pub use stack::{Leaf, TestStack};
-pub use wait::wait_until;
+pub use wait::{check, wait_until};

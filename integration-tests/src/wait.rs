@@ -21,3 +21,8 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A probe result: done, or not yet with what was seen.
+pub fn check(done: bool, seen: impl std::fmt::Display) -> Result<Option<()>, String> {
+    if done { Ok(Some(())) } else { Err(seen.to_string()) }
+}

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use edgeops_integration_tests::wait_until;
+use edgeops_integration_tests::{check, wait_until};
 
 /// A base time safely in the past, so every generated reading passes the timestamp rules.
 pub fn base_time() -> DateTime<Utc> {
@@ -33,8 +33,7 @@ pub async fn wait_for_rows(pool: &sqlx::PgPool, expected: i64, timeout: Duration
     wait_until(&format!("{expected} rows in ingest.readings"), timeout, || async {
         let rows = count_rows(pool).await.map_err(|e| format!("query failed (table may not exist yet): {e}"))?;
         assert!(rows <= expected, "{rows} rows: more than the {expected} published");
-        Ok((rows == expected).then_some(())).map_err(|_: ()| format!("{rows} rows"))
-            .and_then(|done| if done.is_some() { Ok(Some(())) } else { Err(format!("{rows} rows")) })
+        check(rows == expected, format!("{rows} rows"))
     })
     .await;
 }
