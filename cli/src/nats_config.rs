@@ -28,9 +28,11 @@ impl Listen {
 }
 
 fn fill(template: &str, pairs: &[(&str, String)]) -> String {
-    pairs.iter().fold(template.to_owned(), |text, (key, value)| {
-        text.replace(&format!("{{{{{key}}}}}"), value)
-    })
+    pairs
+        .iter()
+        .fold(template.to_owned(), |text, (key, value)| {
+            text.replace(&format!("{{{{{key}}}}}"), value)
+        })
 }
 
 pub fn hub_config(server_name: &str, listen: &Listen, leaf_port: u16) -> String {
@@ -48,7 +50,11 @@ pub fn hub_config(server_name: &str, listen: &Listen, leaf_port: u16) -> String 
     )
 }
 
-pub fn leaf_config(site: &edgeops_contracts::SiteId, listen: &Listen, hub_leaf_url: &str) -> String {
+pub fn leaf_config(
+    site: &edgeops_contracts::SiteId,
+    listen: &Listen,
+    hub_leaf_url: &str,
+) -> String {
     fill(
         LEAF_TEMPLATE,
         &[

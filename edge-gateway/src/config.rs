@@ -9,7 +9,11 @@ pub struct GatewayConfig {
     #[arg(long, env = "EDGEOPS_SITE", value_parser = parse_site)]
     pub site: SiteId,
     /// NATS URL of the site's leaf server.
-    #[arg(long, env = "EDGEOPS_LEAF_URL", default_value = "nats://127.0.0.1:4223")]
+    #[arg(
+        long,
+        env = "EDGEOPS_LEAF_URL",
+        default_value = "nats://127.0.0.1:4223"
+    )]
     pub leaf_url: String,
     /// Readings forwarded per batch (each batch is acknowledged by the hub before the next).
     #[arg(long, env = "EDGEOPS_FORWARD_BATCH", default_value_t = 500)]

@@ -1,13 +1,13 @@
 //! Builds the gateway from its config and runs it until the shutdown future resolves.
 
 use std::future::Future;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use async_nats::jetstream;
-use edgeops_bus::topology::{site_topology, SiteSettings};
+use edgeops_bus::topology::{SiteSettings, site_topology};
 use edgeops_contracts::streams;
 use tokio_util::sync::CancellationToken;
 
@@ -16,7 +16,10 @@ use crate::forward::cursor::Cursor;
 use crate::forward::{Forwarder, ForwarderStats};
 
 /// Runs the gateway until `shutdown` resolves.
-pub async fn run(config: GatewayConfig, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+pub async fn run(
+    config: GatewayConfig,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
     run_with_stats(config, Arc::new(ForwarderStats::default()), shutdown).await
 }
 
@@ -29,11 +32,17 @@ pub async fn run_with_stats(
     let site = config.site.clone();
     let client = edgeops_bus::connect(&config.leaf_url, &format!("edgeops-gateway-{site}")).await?;
     let local = jetstream::with_domain(client.clone(), streams::edge_domain(&site));
-    let settings = SiteSettings { raw_max_age: config.raw_retention(), raw_max_bytes: config.raw_max_bytes };
+    let settings = SiteSettings {
+        raw_max_age: config.raw_retention(),
+        raw_max_bytes: config.raw_max_bytes,
+    };
     edgeops_bus::provision(&local, &site_topology(&site, &settings))
         .await
         .context("provisioning the site's local stream")?;
-    let state = local.get_key_value(streams::GATEWAY_STATE_BUCKET).await.context("opening gateway state")?;
+    let state = local
+        .get_key_value(streams::GATEWAY_STATE_BUCKET)
+        .await
+        .context("opening gateway state")?;
     // Publishing needs no API domain: the hub stream answers over the leaf link.
     let mut hub = jetstream::new(client.clone());
     hub.set_timeout(config.hub_ack_timeout());
@@ -75,7 +84,12 @@ async fn log_progress(site: String, stats: Arc<ForwarderStats>, shutdown: Cancel
         }
         let forwarded = stats.forwarded.load(Ordering::Relaxed);
         if forwarded != last {
-            tracing::info!(site, forwarded, cursor = stats.cursor.load(Ordering::Relaxed), "forwarding");
+            tracing::info!(
+                site,
+                forwarded,
+                cursor = stats.cursor.load(Ordering::Relaxed),
+                "forwarding"
+            );
             last = forwarded;
         }
     }

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use edgeops_edge_gateway::forward::ForwarderStats;
 use edgeops_edge_gateway::GatewayConfig;
+use edgeops_edge_gateway::forward::ForwarderStats;
 use edgeops_ingest::IngestConfig;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -32,7 +32,8 @@ pub fn spawn_ingest(stack: &TestStack) -> Running {
     let config = IngestConfig::local(stack.hub_url.clone(), stack.database_url.clone());
     let stop = CancellationToken::new();
     let signal = stop.clone();
-    let task = tokio::spawn(async move { edgeops_ingest::run(config, signal.cancelled_owned()).await });
+    let task =
+        tokio::spawn(async move { edgeops_ingest::run(config, signal.cancelled_owned()).await });
     Running { stop, task }
 }
 
@@ -44,7 +45,8 @@ pub fn spawn_gateway(stack: &TestStack, site: &str) -> (Running, Arc<ForwarderSt
     let signal = stop.clone();
     let task_stats = stats.clone();
     let task = tokio::spawn(async move {
-        edgeops_edge_gateway::startup::run_with_stats(config, task_stats, signal.cancelled_owned()).await
+        edgeops_edge_gateway::startup::run_with_stats(config, task_stats, signal.cancelled_owned())
+            .await
     });
     (Running { stop, task }, stats)
 }

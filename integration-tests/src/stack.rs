@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use edgeops_cli::nats_config::{hub_config, leaf_config, Listen};
-use edgeops_contracts::{streams, SiteId};
+use edgeops_cli::nats_config::{Listen, hub_config, leaf_config};
+use edgeops_contracts::{SiteId, streams};
 use testcontainers::core::{IntoContainerPort, WaitFor};
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
@@ -77,12 +77,19 @@ impl TestStack {
             .start()
             .await
             .unwrap_or_else(|e| panic!("starting the hub NATS container: {e}"));
-        let hub_url = format!("nats://127.0.0.1:{}", hub.get_host_port_ipv4(4222).await.unwrap_or_default());
+        let hub_url = format!(
+            "nats://127.0.0.1:{}",
+            hub.get_host_port_ipv4(4222).await.unwrap_or_default()
+        );
 
         let mut leaves = Vec::new();
         for site in sites {
             let site = SiteId::parse(*site).unwrap_or_else(|e| panic!("{e}"));
-            let conf = leaf_config(&site, &Listen::container(), &format!("nats-leaf://{hub_name}:{LEAF_PORT}"));
+            let conf = leaf_config(
+                &site,
+                &Listen::container(),
+                &format!("nats-leaf://{hub_name}:{LEAF_PORT}"),
+            );
             let container = nats_image()
                 .with_wait_for(WaitFor::message_on_stderr("Leafnode connection created"))
                 .with_network(&network)
@@ -92,13 +99,22 @@ impl TestStack {
                 .start()
                 .await
                 .unwrap_or_else(|e| panic!("starting the leaf NATS container for {site}: {e}"));
-            let url = format!("nats://127.0.0.1:{}", container.get_host_port_ipv4(4222).await.unwrap_or_default());
-            leaves.push(Leaf { site, url, container });
+            let url = format!(
+                "nats://127.0.0.1:{}",
+                container.get_host_port_ipv4(4222).await.unwrap_or_default()
+            );
+            leaves.push(Leaf {
+                site,
+                url,
+                container,
+            });
         }
 
         let postgres = GenericImage::new(POSTGRES_IMAGE.0, POSTGRES_IMAGE.1)
             .with_exposed_port(5432.tcp())
-            .with_wait_for(WaitFor::message_on_stderr("database system is ready to accept connections"))
+            .with_wait_for(WaitFor::message_on_stderr(
+                "database system is ready to accept connections",
+            ))
             .with_network(&network)
             .with_cmd(["-c", "fsync=off", "-c", "max_connections=50"])
             .start()
@@ -110,7 +126,14 @@ impl TestStack {
         create_database(&admin_url, &database).await;
         let database_url = format!("postgres://postgres:postgres@127.0.0.1:{port}/{database}");
 
-        Self { id, hub_url, hub, leaves, database_url, postgres }
+        Self {
+            id,
+            hub_url,
+            hub,
+            leaves,
+            database_url,
+            postgres,
+        }
     }
 
     pub fn leaf(&self, site: &str) -> &Leaf {
@@ -121,11 +144,15 @@ impl TestStack {
     }
 
     pub async fn hub_client(&self) -> async_nats::Client {
-        edgeops_bus::connect(&self.hub_url, "test-hub").await.unwrap_or_else(|e| panic!("{e}"))
+        edgeops_bus::connect(&self.hub_url, "test-hub")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     pub async fn leaf_client(&self, site: &str) -> async_nats::Client {
-        edgeops_bus::connect(&self.leaf(site).url, "test-sensor").await.unwrap_or_else(|e| panic!("{e}"))
+        edgeops_bus::connect(&self.leaf(site).url, "test-sensor")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     pub async fn hub_js(&self) -> async_nats::jetstream::Context {
@@ -141,18 +168,25 @@ impl TestStack {
     /// Provisions the hub topology and registers `sites`, as an operator would.
     pub async fn register_sites(&self, sites: &[&str]) {
         let js = self.hub_js().await;
-        edgeops_bus::provision(&js, &edgeops_bus::topology::hub_topology(&Default::default()))
-            .await
-            .unwrap_or_else(|e| panic!("provisioning the hub: {e}"));
+        edgeops_bus::provision(
+            &js,
+            &edgeops_bus::topology::hub_topology(&Default::default()),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("provisioning the hub: {e}"));
         for site in sites {
             let registered = edgeops_contracts::events::SiteRegistered {
                 site: SiteId::parse(*site).unwrap_or_else(|e| panic!("{e}")),
                 display_name: format!("test site {site}"),
                 tags: vec![],
             };
-            edgeops_bus::sites::register_site(&js, registered, edgeops_contracts::Actor::User("test".into()))
-                .await
-                .unwrap_or_else(|e| panic!("registering {site}: {e}"));
+            edgeops_bus::sites::register_site(
+                &js,
+                registered,
+                edgeops_contracts::Actor::User("test".into()),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("registering {site}: {e}"));
         }
     }
 }

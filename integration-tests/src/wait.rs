@@ -17,12 +17,19 @@ where
             Ok(None) => "condition not met".to_owned(),
             Err(seen) => seen,
         };
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}; last seen: {last}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}; last seen: {last}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 /// A probe result: done, or not yet with what was seen.
 pub fn check(done: bool, seen: impl std::fmt::Display) -> Result<Option<()>, String> {
-    if done { Ok(Some(())) } else { Err(seen.to_string()) }
+    if done {
+        Ok(Some(()))
+    } else {
+        Err(seen.to_string())
+    }
 }

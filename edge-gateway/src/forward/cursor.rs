@@ -26,7 +26,11 @@ impl Cursor {
 
     /// The last acknowledged local sequence; 0 when nothing was forwarded yet.
     pub async fn load(&self) -> Result<u64, CursorError> {
-        let stored = self.bucket.get(CURSOR_KEY).await.map_err(|e| CursorError::Read(e.into()))?;
+        let stored = self
+            .bucket
+            .get(CURSOR_KEY)
+            .await
+            .map_err(|e| CursorError::Read(e.into()))?;
         match stored {
             None => Ok(0),
             Some(bytes) => {

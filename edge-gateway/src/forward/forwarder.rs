@@ -4,17 +4,17 @@
 //! retried from the cursor with backoff: nothing is skipped, and what the hub already stored
 //! is de-duplicated there (and, past the duplicate window, by ingest's natural key).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{pull, DeliverPolicy};
+use async_nats::HeaderMap;
+use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, Message};
-use async_nats::HeaderMap;
 use edgeops_bus::headers;
-use edgeops_contracts::{streams, subjects, SiteId};
+use edgeops_contracts::{SiteId, streams, subjects};
 use edgeops_telemetry::names;
 use futures::StreamExt;
 use opentelemetry::metrics::Counter;
@@ -64,7 +64,10 @@ impl Forwarder {
         self.stats.cursor.store(position, Ordering::Relaxed);
         tracing::info!(site = %self.site, cursor = position, "forwarder resuming after cursor");
         while !shutdown.is_cancelled() {
-            match self.forward_from(position, &shutdown, &forwarded_counter).await {
+            match self
+                .forward_from(position, &shutdown, &forwarded_counter)
+                .await
+            {
                 Ok(last) => {
                     position = last;
                 }
@@ -93,30 +96,58 @@ impl Forwarder {
         shutdown: &CancellationToken,
         counter: &Counter<u64>,
     ) -> Result<u64, (u64, BatchError)> {
-        let stream = self.local.get_stream(streams::LOCAL_READINGS).await.map_err(|e| (after, BatchError::Local(e.into())))?;
+        let stream = self
+            .local
+            .get_stream(streams::LOCAL_READINGS)
+            .await
+            .map_err(|e| (after, BatchError::Local(e.into())))?;
         let consumer = stream
             .create_consumer(pull::OrderedConfig {
                 filter_subject: subjects::raw_readings_of_site(&self.site),
-                deliver_policy: DeliverPolicy::ByStartSequence { start_sequence: after + 1 },
+                deliver_policy: DeliverPolicy::ByStartSequence {
+                    start_sequence: after + 1,
+                },
                 ..Default::default()
             })
             .await
             .map_err(|e| (after, BatchError::Local(e.into())))?;
-        let mut messages = consumer.messages().await.map_err(|e| (after, BatchError::Local(e.into())))?;
+        let mut messages = consumer
+            .messages()
+            .await
+            .map_err(|e| (after, BatchError::Local(e.into())))?;
         let mut position = after;
         while !shutdown.is_cancelled() {
-            let batch = self.collect(&mut messages, shutdown).await.map_err(|e| (position, e))?;
+            let batch = self
+                .collect(&mut messages, shutdown)
+                .await
+                .map_err(|e| (position, e))?;
             let Some(last) = batch.last() else { continue };
-            let last_sequence = last.info().map(|i| i.stream_sequence).map_err(|e| (position, BatchError::Local(e)))?;
+            let last_sequence = last
+                .info()
+                .map(|i| i.stream_sequence)
+                .map_err(|e| (position, BatchError::Local(e)))?;
             let span = tracing::info_span!("edgeops.gateway.forward_batch", site = %self.site, readings = batch.len(), last_sequence);
-            self.publish_batch(&batch).instrument(span).await.map_err(|e| (position, e))?;
-            self.cursor.save(last_sequence).await.map_err(|e| (position, e.into()))?;
+            self.publish_batch(&batch)
+                .instrument(span)
+                .await
+                .map_err(|e| (position, e))?;
+            self.cursor
+                .save(last_sequence)
+                .await
+                .map_err(|e| (position, e.into()))?;
             position = last_sequence;
             let bytes: usize = batch.iter().map(|m| m.payload.len()).sum();
-            self.stats.forwarded.fetch_add(batch.len() as u64, Ordering::Relaxed);
-            self.stats.forwarded_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+            self.stats
+                .forwarded
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            self.stats
+                .forwarded_bytes
+                .fetch_add(bytes as u64, Ordering::Relaxed);
             self.stats.cursor.store(position, Ordering::Relaxed);
-            counter.add(batch.len() as u64, &[opentelemetry::KeyValue::new("site", self.site.to_string())]);
+            counter.add(
+                batch.len() as u64,
+                &[opentelemetry::KeyValue::new("site", self.site.to_string())],
+            );
         }
         Ok(position)
     }
@@ -151,7 +182,10 @@ impl Forwarder {
             let Some(subject) = subjects::hub_subject_for_raw(message.subject.as_str()) else {
                 continue;
             };
-            let sequence = message.info().map(|i| i.stream_sequence).map_err(BatchError::Local)?;
+            let sequence = message
+                .info()
+                .map(|i| i.stream_sequence)
+                .map_err(BatchError::Local)?;
             let mut header_map = HeaderMap::new();
             if let Some(traceparent) = message.headers.as_ref().and_then(|h| h.get("traceparent")) {
                 header_map.insert("traceparent", traceparent.as_str());
@@ -163,10 +197,17 @@ impl Forwarder {
                 .payload(message.payload.clone())
                 .headers(header_map)
                 .message_id(format!("{}:{sequence}", self.site));
-            let ack = self.hub.send_publish(subject, publish).await.map_err(|e| BatchError::Hub(e.into()))?;
+            let ack = self
+                .hub
+                .send_publish(subject, publish)
+                .await
+                .map_err(|e| BatchError::Hub(e.into()))?;
             acks.push(ack);
         }
-        for result in futures::future::join_all(acks.into_iter().map(std::future::IntoFuture::into_future)).await {
+        for result in
+            futures::future::join_all(acks.into_iter().map(std::future::IntoFuture::into_future))
+                .await
+        {
             result.map_err(|e| BatchError::Hub(e.into()))?;
         }
         Ok(())

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{pull, DeliverPolicy};
+use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use edgeops_contracts::envelope::EventEnvelope;
-use edgeops_contracts::{events, streams, DeadLetter, RejectCode};
+use edgeops_contracts::{DeadLetter, RejectCode, events, streams};
 use edgeops_integration_tests::services::spawn_ingest;
-use edgeops_integration_tests::{check, wait_until, TestStack};
+use edgeops_integration_tests::{TestStack, check, wait_until};
 use futures::StreamExt;
 
 use crate::support::{count_rows, reading_json, wait_for_rows};
@@ -19,19 +19,67 @@ fn malformed() -> Vec<(String, Vec<u8>, RejectCode)> {
     let on = |device: &str| format!("edgeops.readings.s1.{device}");
     vec![
         (on("d01"), b"{not json".to_vec(), RejectCode::InvalidJson),
-        (on("d02"), br#"{"metrics":{"co2_ppm":500}}"#.to_vec(), RejectCode::MissingField),
-        (on("d03"), br#"{"ts":1767225600,"metrics":{"co2_ppm":500}}"#.to_vec(), RejectCode::WrongType),
-        (on("d04"), format!(r#"{{{ok_ts},"metrics":{{"co2_ppm":NaN}}}}"#).into_bytes(), RejectCode::NotANumber),
-        (on("d05"), format!(r#"{{{ok_ts},"metrics":{{"humidity_pct":250}}}}"#).into_bytes(), RejectCode::OutOfRange),
-        (on("d06"), br#"{"ts":"2099-01-01T00:00:00Z","metrics":{"co2_ppm":500}}"#.to_vec(), RejectCode::FutureTimestamp),
-        (on("d07"), format!(r#"{{{ok_ts},"metrics":{{"co2_ppm":500}},"pad":"{}"}}"#, "x".repeat(20_000)).into_bytes(), RejectCode::PayloadTooLarge),
-        ("edgeops.readings.unknown-site.d08".into(), reading_json(1).into_bytes(), RejectCode::UnknownSite),
-        (on("d09"), format!(r#"{{{ok_ts},"metrics":{{"temperature_f":70}}}}"#).into_bytes(), RejectCode::UnsupportedUnit),
-        (on("d10"), format!(r#"{{{ok_ts},"metrics":{{"voltage_v":3.3}}}}"#).into_bytes(), RejectCode::UnknownMetric),
+        (
+            on("d02"),
+            br#"{"metrics":{"co2_ppm":500}}"#.to_vec(),
+            RejectCode::MissingField,
+        ),
+        (
+            on("d03"),
+            br#"{"ts":1767225600,"metrics":{"co2_ppm":500}}"#.to_vec(),
+            RejectCode::WrongType,
+        ),
+        (
+            on("d04"),
+            format!(r#"{{{ok_ts},"metrics":{{"co2_ppm":NaN}}}}"#).into_bytes(),
+            RejectCode::NotANumber,
+        ),
+        (
+            on("d05"),
+            format!(r#"{{{ok_ts},"metrics":{{"humidity_pct":250}}}}"#).into_bytes(),
+            RejectCode::OutOfRange,
+        ),
+        (
+            on("d06"),
+            br#"{"ts":"2099-01-01T00:00:00Z","metrics":{"co2_ppm":500}}"#.to_vec(),
+            RejectCode::FutureTimestamp,
+        ),
+        (
+            on("d07"),
+            format!(
+                r#"{{{ok_ts},"metrics":{{"co2_ppm":500}},"pad":"{}"}}"#,
+                "x".repeat(20_000)
+            )
+            .into_bytes(),
+            RejectCode::PayloadTooLarge,
+        ),
+        (
+            "edgeops.readings.unknown-site.d08".into(),
+            reading_json(1).into_bytes(),
+            RejectCode::UnknownSite,
+        ),
+        (
+            on("d09"),
+            format!(r#"{{{ok_ts},"metrics":{{"temperature_f":70}}}}"#).into_bytes(),
+            RejectCode::UnsupportedUnit,
+        ),
+        (
+            on("d10"),
+            format!(r#"{{{ok_ts},"metrics":{{"voltage_v":3.3}}}}"#).into_bytes(),
+            RejectCode::UnknownMetric,
+        ),
         (on("d11"), b"[1,2,3]".to_vec(), RejectCode::NotAnObject),
-        (on("d12"), format!(r#"{{{ok_ts},"metrics":{{}}}}"#).into_bytes(), RejectCode::NoMetrics),
+        (
+            on("d12"),
+            format!(r#"{{{ok_ts},"metrics":{{}}}}"#).into_bytes(),
+            RejectCode::NoMetrics,
+        ),
         (on("d13"), vec![0xff, 0xfe, 0x00], RejectCode::InvalidJson),
-        ("edgeops.readings.s1.a.b".into(), reading_json(1).into_bytes(), RejectCode::InvalidSubject),
+        (
+            "edgeops.readings.s1.a.b".into(),
+            reading_json(1).into_bytes(),
+            RejectCode::InvalidSubject,
+        ),
     ]
 }
 
@@ -43,51 +91,95 @@ async fn malformed_readings_are_dead_lettered_with_a_reason_and_ingest_keeps_run
     let js = stack.hub_js().await;
     let cases = malformed();
     for (subject, payload, _) in &cases {
-        js.publish(subject.clone(), payload.clone().into()).await.unwrap().await.unwrap();
+        js.publish(subject.clone(), payload.clone().into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
     }
     // A good reading after the bad ones: ingest must still be working.
-    js.publish("edgeops.readings.s1.good", reading_json(7).into()).await.unwrap().await.unwrap();
+    js.publish("edgeops.readings.s1.good", reading_json(7).into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
     let pool = stack.pool().await;
     wait_for_rows(&pool, 1, Duration::from_secs(30)).await;
 
     let dead = js.get_stream(streams::DEAD_LETTERS).await.unwrap();
-    wait_until("every malformed reading in DEAD_LETTERS", Duration::from_secs(30), || {
-        let mut dead = dead.clone();
-        let want = cases.len() as u64;
-        async move {
-            let n = dead.info().await.map_err(|e| e.to_string())?.state.messages;
-            check(n >= want, format!("{n} dead letters"))
-        }
-    })
+    wait_until(
+        "every malformed reading in DEAD_LETTERS",
+        Duration::from_secs(30),
+        || {
+            let mut dead = dead.clone();
+            let want = cases.len() as u64;
+            async move {
+                let n = dead.info().await.map_err(|e| e.to_string())?.state.messages;
+                check(n >= want, format!("{n} dead letters"))
+            }
+        },
+    )
     .await;
 
     let consumer = dead
-        .create_consumer(pull::OrderedConfig { deliver_policy: DeliverPolicy::All, ..Default::default() })
+        .create_consumer(pull::OrderedConfig {
+            deliver_policy: DeliverPolicy::All,
+            ..Default::default()
+        })
         .await
         .unwrap();
     let mut messages = consumer.messages().await.unwrap().take(cases.len());
     let mut by_device = BTreeMap::new();
     while let Some(message) = messages.next().await {
         let message = message.unwrap();
-        let reason_header = message.headers.as_ref().and_then(|h| h.get("Edgeops-Reason")).map(|v| v.to_string());
+        let reason_header = message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get("Edgeops-Reason"))
+            .map(|v| v.to_string());
         let envelope = EventEnvelope::decode(&message.payload, &events::upcasters()).unwrap();
         assert_eq!(envelope.meta.event_type, "dead_letter.recorded");
         let letter: DeadLetter = envelope.into_typed().unwrap().data;
-        assert_eq!(reason_header.as_deref(), Some(letter.reason.code.as_str()), "header and body agree");
-        assert!(message.subject.ends_with(letter.reason.code.as_str()), "{}", message.subject);
+        assert_eq!(
+            reason_header.as_deref(),
+            Some(letter.reason.code.as_str()),
+            "header and body agree"
+        );
+        assert!(
+            message.subject.ends_with(letter.reason.code.as_str()),
+            "{}",
+            message.subject
+        );
         assert!(!letter.reason.detail.is_empty());
         by_device.insert(letter.subject.clone(), letter);
     }
     for (subject, payload, code) in &cases {
-        let letter = by_device.get(subject).unwrap_or_else(|| panic!("no dead letter for {subject}"));
-        assert_eq!(letter.reason.code, *code, "{subject}: {}", letter.reason.detail);
-        let kept = letter.payload_utf8.clone().map(String::into_bytes).unwrap_or_else(|| {
-            let hex = letter.payload_hex.clone().unwrap();
-            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
-        });
+        let letter = by_device
+            .get(subject)
+            .unwrap_or_else(|| panic!("no dead letter for {subject}"));
+        assert_eq!(
+            letter.reason.code, *code,
+            "{subject}: {}",
+            letter.reason.detail
+        );
+        let kept = letter
+            .payload_utf8
+            .clone()
+            .map(String::into_bytes)
+            .unwrap_or_else(|| {
+                let hex = letter.payload_hex.clone().unwrap();
+                (0..hex.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                    .collect()
+            });
         assert_eq!(&kept, payload, "{subject}: the original bytes are kept");
     }
-    assert_eq!(count_rows(&pool).await.unwrap(), 1, "nothing malformed was written");
+    assert_eq!(
+        count_rows(&pool).await.unwrap(),
+        1,
+        "nothing malformed was written"
+    );
     ingest.shutdown().await;
 }
 
@@ -103,41 +195,70 @@ async fn the_same_reading_delivered_again_is_written_once() {
         let publish = async_nats::jetstream::message::PublishMessage::build()
             .payload(reading_json(42).into())
             .message_id(format!("copy-{copy}"));
-        js.send_publish("edgeops.readings.s1.room-1", publish).await.unwrap().await.unwrap();
+        js.send_publish("edgeops.readings.s1.room-1", publish)
+            .await
+            .unwrap()
+            .await
+            .unwrap();
     }
-    js.publish("edgeops.readings.s1.room-1", reading_json(43).into()).await.unwrap().await.unwrap();
+    js.publish("edgeops.readings.s1.room-1", reading_json(43).into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
     let pool = stack.pool().await;
     wait_for_rows(&pool, 2, Duration::from_secs(30)).await;
 
     // All four messages were settled (none left to redeliver), two of them as duplicates.
     let readings = js.get_stream(streams::HUB_READINGS).await.unwrap();
-    wait_until("all four messages acknowledged", Duration::from_secs(30), || {
-        let readings = readings.clone();
-        async move {
-            let info = readings.consumer_info("ingest").await.map_err(|e| e.to_string())?;
-            let settled = info.ack_floor.stream_sequence == 4 && info.num_ack_pending == 0;
-            check(settled, format!("ack floor {}", info.ack_floor.stream_sequence))
-        }
-    })
+    wait_until(
+        "all four messages acknowledged",
+        Duration::from_secs(30),
+        || {
+            let readings = readings.clone();
+            async move {
+                let info = readings
+                    .consumer_info("ingest")
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let settled = info.ack_floor.stream_sequence == 4 && info.num_ack_pending == 0;
+                check(
+                    settled,
+                    format!("ack floor {}", info.ack_floor.stream_sequence),
+                )
+            }
+        },
+    )
     .await;
     assert_eq!(count_rows(&pool).await.unwrap(), 2);
 
     // And writing an already-written batch again (a redelivery after a lost ack) adds nothing.
-    let rows: Vec<(String, String, chrono::DateTime<chrono::Utc>, serde_json::Value)> =
-        sqlx::query_as("SELECT site_id, device_id, observed_at, metrics FROM ingest.readings").fetch_all(&pool).await.unwrap();
+    let rows: Vec<(
+        String,
+        String,
+        chrono::DateTime<chrono::Utc>,
+        serde_json::Value,
+    )> = sqlx::query_as("SELECT site_id, device_id, observed_at, metrics FROM ingest.readings")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
     let again: Vec<_> = rows
         .into_iter()
-        .map(|(site, device, ts, metrics)| edgeops_ingest::domain::batch::Row {
-            reading: edgeops_contracts::Reading {
-                site: edgeops_contracts::SiteId::parse(site).unwrap(),
-                device: edgeops_contracts::DeviceId::parse(device).unwrap(),
-                ts,
-                metrics: serde_json::from_value(metrics).unwrap(),
+        .map(
+            |(site, device, ts, metrics)| edgeops_ingest::domain::batch::Row {
+                reading: edgeops_contracts::Reading {
+                    site: edgeops_contracts::SiteId::parse(site).unwrap(),
+                    device: edgeops_contracts::DeviceId::parse(device).unwrap(),
+                    ts,
+                    metrics: serde_json::from_value(metrics).unwrap(),
+                },
+                hub_sequence: 1,
             },
-            hub_sequence: 1,
-        })
+        )
         .collect();
-    let written = edgeops_ingest::store::write_readings(&pool, &again).await.unwrap();
+    let written = edgeops_ingest::store::write_readings(&pool, &again)
+        .await
+        .unwrap();
     assert_eq!((written.inserted, written.duplicates), (0, 2));
     assert_eq!(count_rows(&pool).await.unwrap(), 2);
     ingest.shutdown().await;

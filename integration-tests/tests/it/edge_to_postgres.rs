@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use edgeops_integration_tests::services::{spawn_gateway, spawn_ingest};
 use edgeops_integration_tests::TestStack;
+use edgeops_integration_tests::services::{spawn_gateway, spawn_ingest};
 
 use crate::support::{base_time, count_rows, reading_json, wait_for_local_stream, wait_for_rows};
 
@@ -24,7 +24,10 @@ async fn readings_published_at_a_leaf_land_in_postgres_exactly_once() {
     for n in 0..per_device {
         for device in DEVICES {
             // Plain core publish of JSON text: exactly what `nats pub` or a sensor sends.
-            sensor.publish(format!("edgeops.raw.s1.{device}"), reading_json(n).into()).await.unwrap();
+            sensor
+                .publish(format!("edgeops.raw.s1.{device}"), reading_json(n).into())
+                .await
+                .unwrap();
         }
     }
     sensor.flush().await.unwrap();
@@ -34,14 +37,31 @@ async fn readings_published_at_a_leaf_land_in_postgres_exactly_once() {
     wait_for_rows(&pool, total, Duration::from_secs(60)).await;
 
     let rows: Vec<(String, String, DateTime<Utc>)> =
-        sqlx::query_as("SELECT site_id, device_id, observed_at FROM ingest.readings").fetch_all(&pool).await.unwrap();
-    let stored: BTreeSet<_> = rows.iter().map(|(s, d, t)| (s.clone(), d.clone(), *t)).collect();
+        sqlx::query_as("SELECT site_id, device_id, observed_at FROM ingest.readings")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let stored: BTreeSet<_> = rows
+        .iter()
+        .map(|(s, d, t)| (s.clone(), d.clone(), *t))
+        .collect();
     let expected: BTreeSet<_> = (0..per_device)
-        .flat_map(|n| DEVICES.map(|d| ("s1".to_owned(), d.to_owned(), base_time() + chrono::Duration::seconds(n * 10))))
+        .flat_map(|n| {
+            DEVICES.map(|d| {
+                (
+                    "s1".to_owned(),
+                    d.to_owned(),
+                    base_time() + chrono::Duration::seconds(n * 10),
+                )
+            })
+        })
         .collect();
     assert_eq!(rows.len() as i64, total, "no row twice");
     assert_eq!(stored, expected, "every published reading, and only those");
-    assert_eq!(stats.forwarded.load(std::sync::atomic::Ordering::Relaxed), total as u64);
+    assert_eq!(
+        stats.forwarded.load(std::sync::atomic::Ordering::Relaxed),
+        total as u64
+    );
 
     gateway.shutdown().await;
     ingest.shutdown().await;
@@ -60,7 +80,10 @@ async fn a_hand_typed_nats_pub_reading_is_accepted() {
     // The README's example, byte for byte:
     // nats pub edgeops.raw.s1.room-101 '{"ts":"2026-11-21T10:00:00Z","metrics":{"co2_ppm":612,"temperature_c":21.5}}'
     let payload = r#"{"ts":"2026-11-21T10:00:00Z","metrics":{"co2_ppm":612,"temperature_c":21.5}}"#;
-    sensor.publish("edgeops.raw.s1.room-101", payload.into()).await.unwrap();
+    sensor
+        .publish("edgeops.raw.s1.room-101", payload.into())
+        .await
+        .unwrap();
     sensor.flush().await.unwrap();
 
     let pool = stack.pool().await;
@@ -71,7 +94,10 @@ async fn a_hand_typed_nats_pub_reading_is_accepted() {
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!((device.as_str(), co2, temperature), ("room-101", 612.0, 21.5));
+    assert_eq!(
+        (device.as_str(), co2, temperature),
+        ("room-101", 612.0, 21.5)
+    );
     gateway.shutdown().await;
     ingest.shutdown().await;
 }

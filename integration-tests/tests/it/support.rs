@@ -30,11 +30,20 @@ pub async fn count_rows(pool: &sqlx::PgPool) -> Result<i64, String> {
 
 /// Waits until the readings table holds exactly `expected` rows (fails fast if it overshoots).
 pub async fn wait_for_rows(pool: &sqlx::PgPool, expected: i64, timeout: Duration) {
-    wait_until(&format!("{expected} rows in ingest.readings"), timeout, || async {
-        let rows = count_rows(pool).await.map_err(|e| format!("query failed (table may not exist yet): {e}"))?;
-        assert!(rows <= expected, "{rows} rows: more than the {expected} published");
-        check(rows == expected, format!("{rows} rows"))
-    })
+    wait_until(
+        &format!("{expected} rows in ingest.readings"),
+        timeout,
+        || async {
+            let rows = count_rows(pool)
+                .await
+                .map_err(|e| format!("query failed (table may not exist yet): {e}"))?;
+            assert!(
+                rows <= expected,
+                "{rows} rows: more than the {expected} published"
+            );
+            check(rows == expected, format!("{rows} rows"))
+        },
+    )
     .await;
 }
 
@@ -44,7 +53,10 @@ pub async fn wait_for_local_stream(leaf: &async_nats::Client, site: &str) {
     wait_until("the site's local stream", Duration::from_secs(20), || {
         let js = js.clone();
         async move {
-            match js.get_stream(edgeops_contracts::streams::LOCAL_READINGS).await {
+            match js
+                .get_stream(edgeops_contracts::streams::LOCAL_READINGS)
+                .await
+            {
                 Ok(_) => Ok(Some(())),
                 Err(e) => Err(e.to_string()),
             }

@@ -4,10 +4,18 @@ use std::time::Duration;
 #[derive(Debug, Clone, clap::Args)]
 pub struct IngestConfig {
     /// NATS URL of the hub.
-    #[arg(long, env = "EDGEOPS_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    #[arg(
+        long,
+        env = "EDGEOPS_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
     pub nats_url: String,
     /// Postgres URL (the ingest schema is created by migrations on start).
-    #[arg(long, env = "EDGEOPS_DATABASE_URL", default_value = "postgres://postgres:postgres@127.0.0.1:5432/edgeops")]
+    #[arg(
+        long,
+        env = "EDGEOPS_DATABASE_URL",
+        default_value = "postgres://postgres:postgres@127.0.0.1:5432/edgeops"
+    )]
     pub database_url: String,
     /// Readings written per Postgres statement.
     #[arg(long, env = "EDGEOPS_INGEST_BATCH_SIZE", default_value_t = 1000)]

@@ -13,7 +13,8 @@ struct Cli {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let _telemetry = edgeops_telemetry::init("ingest")?;
-    let result = edgeops_ingest::run(cli.config, edgeops_telemetry::lifecycle::shutdown_signal()).await;
+    let result =
+        edgeops_ingest::run(cli.config, edgeops_telemetry::lifecycle::shutdown_signal()).await;
     if let Err(err) = &result {
         tracing::error!(error = format!("{err:#}"), "ingest failed");
     }

@@ -2,8 +2,8 @@
 //! and `edgeops.svc.ingest.status` returns its counters as JSON.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_nats::service::{Service, ServiceExt};
 use edgeops_contracts::subjects;
@@ -58,16 +58,25 @@ impl Default for IngestStats {
 impl IngestStats {
     pub fn record_written(&self, written: Written, batch_len: usize) {
         self.accepted.fetch_add(written.inserted, Ordering::Relaxed);
-        self.duplicates.fetch_add(written.duplicates, Ordering::Relaxed);
+        self.duplicates
+            .fetch_add(written.duplicates, Ordering::Relaxed);
         self.batches.fetch_add(1, Ordering::Relaxed);
         self.accepted_counter.add(written.inserted, &[]);
         self.duplicate_counter.add(written.duplicates, &[]);
-        tracing::debug!(batch_len, inserted = written.inserted, duplicates = written.duplicates, "batch written");
+        tracing::debug!(
+            batch_len,
+            inserted = written.inserted,
+            duplicates = written.duplicates,
+            "batch written"
+        );
     }
 
     pub fn record_rejected(&self, reason: &str) {
         self.rejected.fetch_add(1, Ordering::Relaxed);
-        self.rejected_counter.add(1, &[opentelemetry::KeyValue::new("reason", reason.to_owned())]);
+        self.rejected_counter.add(
+            1,
+            &[opentelemetry::KeyValue::new("reason", reason.to_owned())],
+        );
         if let Ok(mut by_reason) = self.rejected_by_reason.lock() {
             *by_reason.entry(reason.to_owned()).or_default() += 1;
         }
@@ -79,7 +88,11 @@ impl IngestStats {
             duplicates: self.duplicates.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
             batches: self.batches.load(Ordering::Relaxed),
-            rejected_by_reason: self.rejected_by_reason.lock().map(|m| m.clone()).unwrap_or_default(),
+            rejected_by_reason: self
+                .rejected_by_reason
+                .lock()
+                .map(|m| m.clone())
+                .unwrap_or_default(),
             known_sites,
         }
     }
@@ -96,7 +109,10 @@ pub async fn serve(
         .description("Validates readings that reached the hub and writes them to Postgres")
         .start(SERVICE_NAME, env!("CARGO_PKG_VERSION"))
         .await?;
-    let mut status = service.group(subjects::service_group(SERVICE_NAME)).endpoint("status").await?;
+    let mut status = service
+        .group(subjects::service_group(SERVICE_NAME))
+        .endpoint("status")
+        .await?;
     loop {
         let request = tokio::select! {
             () = shutdown.cancelled() => break,

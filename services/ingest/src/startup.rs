@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use async_nats::jetstream;
-use edgeops_bus::topology::{hub_topology, HubSettings, INGEST_CONSUMER};
+use edgeops_bus::topology::{HubSettings, INGEST_CONSUMER, hub_topology};
 use edgeops_bus::{ConsumerRunner, RunnerConfig};
-use edgeops_contracts::{streams, ReadingLimits};
+use edgeops_contracts::{ReadingLimits, streams};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::IngestConfig;
@@ -19,7 +19,10 @@ use crate::service::{self, IngestStats};
 
 /// Runs ingest until `shutdown` resolves; then stops pulling, writes and acks the batches in
 /// hand, deregisters the micro service and returns.
-pub async fn run(config: IngestConfig, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+pub async fn run(
+    config: IngestConfig,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
     let client = edgeops_bus::connect(&config.nats_url, "edgeops-ingest").await?;
     let js = jetstream::with_domain(client.clone(), streams::HUB_DOMAIN);
     if !config.skip_provision {
@@ -28,16 +31,27 @@ pub async fn run(config: IngestConfig, shutdown: impl Future<Output = ()> + Send
             ingest_max_deliver: config.max_deliver,
             ..HubSettings::default()
         };
-        edgeops_bus::provision(&js, &hub_topology(&settings)).await.context("provisioning hub streams")?;
+        edgeops_bus::provision(&js, &hub_topology(&settings))
+            .await
+            .context("provisioning hub streams")?;
     }
-    let pool = edgeops_store::connect(&config.database_url, config.concurrency as u32 + 2, Duration::from_secs(10))
+    let pool = edgeops_store::connect(
+        &config.database_url,
+        config.concurrency as u32 + 2,
+        Duration::from_secs(10),
+    )
+    .await
+    .context("connecting to Postgres")?;
+    edgeops_store::migrate(&pool)
         .await
-        .context("connecting to Postgres")?;
-    edgeops_store::migrate(&pool).await.context("migrating Postgres")?;
+        .context("migrating Postgres")?;
 
     let token = CancellationToken::new();
     let sites = KnownSites::default();
-    let sites_bucket = js.get_key_value(streams::SITES_BUCKET).await.context("opening the sites bucket")?;
+    let sites_bucket = js
+        .get_key_value(streams::SITES_BUCKET)
+        .await
+        .context("opening the sites bucket")?;
     let stats = Arc::new(IngestStats::default());
     let handler = ReadingsHandler {
         pool: pool.clone(),

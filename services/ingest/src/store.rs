@@ -43,5 +43,8 @@ pub async fn write_readings(pool: &PgPool, rows: &[Row]) -> Result<Written, sqlx
     .execute(pool)
     .await?;
     let inserted = result.rows_affected();
-    Ok(Written { inserted, duplicates: rows.len() as u64 - inserted })
+    Ok(Written {
+        inserted,
+        duplicates: rows.len() as u64 - inserted,
+    })
 }

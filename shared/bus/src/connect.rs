@@ -28,7 +28,11 @@ pub async fn connect(url: &str, name: &str) -> Result<Client, ConnectError> {
         })
         .connect(url)
         .await
-        .map_err(|source| ConnectError { url: url.to_owned(), name: name.to_owned(), source })
+        .map_err(|source| ConnectError {
+            url: url.to_owned(),
+            name: name.to_owned(),
+            source,
+        })
 }
 
 fn log_event(connection: &str, event: &Event) {
@@ -36,7 +40,9 @@ fn log_event(connection: &str, event: &Event) {
         Event::Connected => tracing::info!(connection, "nats connected"),
         Event::Disconnected => tracing::warn!(connection, "nats disconnected; reconnecting"),
         Event::LameDuckMode => tracing::warn!(connection, "nats server entering lame duck mode"),
-        Event::SlowConsumer(sid) => tracing::warn!(connection, sid, "nats slow consumer: messages dropped"),
+        Event::SlowConsumer(sid) => {
+            tracing::warn!(connection, sid, "nats slow consumer: messages dropped")
+        }
         Event::Draining | Event::Closed => tracing::info!(connection, %event, "nats connection"),
         Event::ServerError(err) => tracing::error!(connection, error = %err, "nats server error"),
         Event::ClientError(err) => tracing::error!(connection, error = %err, "nats client error"),

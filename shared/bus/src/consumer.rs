@@ -69,11 +69,19 @@ pub struct ConsumerRunner<H> {
 impl<H: BatchHandler> ConsumerRunner<H> {
     pub fn new(js: Context, config: RunnerConfig, handler: H) -> Self {
         let dead_letters = DeadLetterSink::new(js.clone(), config.durable.clone());
-        Self { js, config, handler: Arc::new(handler), dead_letters }
+        Self {
+            js,
+            config,
+            handler: Arc::new(handler),
+            dead_letters,
+        }
     }
 
     /// Runs until `shutdown` resolves, then drains the batches in hand and returns.
-    pub async fn run(self, shutdown: tokio_util_shim::CancellationToken) -> Result<(), RunnerError> {
+    pub async fn run(
+        self,
+        shutdown: tokio_util_shim::CancellationToken,
+    ) -> Result<(), RunnerError> {
         let consumer = self.consumer().await?;
         let mut workers = JoinSet::new();
         for worker in 0..self.config.concurrency.max(1) {
@@ -107,8 +115,15 @@ impl<H: BatchHandler> ConsumerRunner<H> {
             durable: self.config.durable.clone(),
             source,
         };
-        let stream = self.js.get_stream(&self.config.stream).await.map_err(|e| failed(e.into()))?;
-        stream.get_consumer(&self.config.durable).await.map_err(|e| failed(e.into()))
+        let stream = self
+            .js
+            .get_stream(&self.config.stream)
+            .await
+            .map_err(|e| failed(e.into()))?;
+        stream
+            .get_consumer(&self.config.durable)
+            .await
+            .map_err(|e| failed(e.into()))
     }
 }
 
@@ -132,6 +147,15 @@ impl<H: BatchHandler> WorkerContext<H> {
             match self.next_batch().await {
                 Ok(batch) if batch.is_empty() => {}
                 Ok(batch) => {
+                    tracing::debug!(
+                        worker,
+                        messages = batch.len(),
+                        first = batch
+                            .first()
+                            .and_then(|m| m.info().ok())
+                            .map(|i| i.stream_sequence),
+                        "pulled a batch"
+                    );
                     backoff = Duration::from_millis(100);
                     let outcomes = self.handler.handle(&batch).await;
                     self.settle(batch, outcomes).await;
@@ -149,8 +173,9 @@ impl<H: BatchHandler> WorkerContext<H> {
         tracing::debug!(worker, "consumer worker stopped");
     }
 
-    /// Pulls up to `batch_size` messages, waiting at most `batch_linger`. A shutdown while
-    /// waiting ends the pull early; messages already received are still returned and handled.
+    /// Pulls up to `batch_size` messages, waiting at most `batch_linger`. The pull is not cut
+    /// short by a shutdown: what the server already delivered must be handled and acked, or it
+    /// would sit un-acked until `ack_wait`; the pull ends by itself within `batch_linger`.
     async fn next_batch(&self) -> Result<Vec<Message>, async_nats::Error> {
         let mut pulled = self
             .consumer
@@ -160,30 +185,32 @@ impl<H: BatchHandler> WorkerContext<H> {
             .messages()
             .await?;
         let mut batch = Vec::with_capacity(self.config.batch_size);
-        loop {
-            tokio::select! {
-                biased;
-                () = self.shutdown.cancelled() => return Ok(batch),
-                next = pulled.next() => match next {
-                    Some(Ok(message)) => batch.push(message),
-                    Some(Err(err)) if batch.is_empty() => return Err(err),
-                    Some(Err(err)) => {
-                        tracing::debug!(error = %err, "pull ended early");
-                        return Ok(batch);
-                    }
-                    None => return Ok(batch),
-                },
+        while let Some(next) = pulled.next().await {
+            match next {
+                Ok(message) => batch.push(message),
+                Err(err) if batch.is_empty() => return Err(err),
+                Err(err) => {
+                    tracing::debug!(error = %err, "pull ended early");
+                    break;
+                }
             }
         }
+        Ok(batch)
     }
 
     async fn settle(&self, batch: Vec<Message>, outcomes: Vec<Outcome>) {
         if outcomes.len() != batch.len() {
-            tracing::error!(messages = batch.len(), outcomes = outcomes.len(), "handler returned the wrong number of outcomes; retrying the batch");
+            tracing::error!(
+                messages = batch.len(),
+                outcomes = outcomes.len(),
+                "handler returned the wrong number of outcomes; retrying the batch"
+            );
         }
         let mut outcomes = outcomes.into_iter();
         for message in batch {
-            let outcome = outcomes.next().unwrap_or(Outcome::Retry { reason: "handler gave no outcome".into() });
+            let outcome = outcomes.next().unwrap_or(Outcome::Retry {
+                reason: "handler gave no outcome".into(),
+            });
             self.settle_one(&message, outcome).await;
         }
     }
@@ -201,7 +228,9 @@ impl<H: BatchHandler> WorkerContext<H> {
             }
             Outcome::Retry { reason } => {
                 tracing::debug!(delivered, reason, "retrying message later");
-                message.ack_with(AckKind::Nak(Some(self.config.retry_delay))).await
+                message
+                    .ack_with(AckKind::Nak(Some(self.config.retry_delay)))
+                    .await
             }
             Outcome::Reject(rejection) => self.dead_letter(message, delivered, &rejection).await,
         };
@@ -213,9 +242,16 @@ impl<H: BatchHandler> WorkerContext<H> {
 
     /// Dead-letters, then terminates. If the dead letter cannot be stored, the message is
     /// nak'ed instead: a refusal must never drop data.
-    async fn dead_letter(&self, message: &Message, delivered: i64, rejection: &Rejection) -> Result<(), async_nats::Error> {
-        let (stream, stream_sequence) =
-            message.info().map(|i| (i.stream.to_owned(), i.stream_sequence)).unwrap_or_default();
+    async fn dead_letter(
+        &self,
+        message: &Message,
+        delivered: i64,
+        rejection: &Rejection,
+    ) -> Result<(), async_nats::Error> {
+        let (stream, stream_sequence) = message
+            .info()
+            .map(|i| (i.stream.to_owned(), i.stream_sequence))
+            .unwrap_or_default();
         let refused = Refused {
             stream: &stream,
             stream_sequence,
@@ -227,7 +263,9 @@ impl<H: BatchHandler> WorkerContext<H> {
             Ok(()) => message.ack_with(AckKind::Term).await,
             Err(err) => {
                 tracing::error!(error = %err, "storing a dead letter failed; will retry the message");
-                message.ack_with(AckKind::Nak(Some(self.config.retry_delay))).await
+                message
+                    .ack_with(AckKind::Nak(Some(self.config.retry_delay)))
+                    .await
             }
         }
     }

@@ -1,11 +1,11 @@
 //! The dead-letter sink: a refused message goes, whole and with its reason, to the
 //! `DEAD_LETTERS` stream before it is terminated, so a refusal never loses data.
 
-use async_nats::jetstream::message::PublishMessage as Publish;
-use async_nats::jetstream::Context;
 use async_nats::HeaderMap;
+use async_nats::jetstream::Context;
+use async_nats::jetstream::message::PublishMessage as Publish;
 use edgeops_contracts::envelope::{Actor, EventEnvelope};
-use edgeops_contracts::{subjects, DeadLetter, Rejection};
+use edgeops_contracts::{DeadLetter, Rejection, subjects};
 
 use crate::headers;
 
@@ -27,11 +27,18 @@ pub struct Refused<'a> {
 
 impl DeadLetterSink {
     pub fn new(js: Context, consumer: impl Into<String>) -> Self {
-        Self { js, consumer: consumer.into() }
+        Self {
+            js,
+            consumer: consumer.into(),
+        }
     }
 
     /// Publishes the dead letter and waits until the stream has stored it.
-    pub async fn send(&self, refused: &Refused<'_>, reason: &Rejection) -> Result<(), async_nats::Error> {
+    pub async fn send(
+        &self,
+        refused: &Refused<'_>,
+        reason: &Rejection,
+    ) -> Result<(), async_nats::Error> {
         let (payload_utf8, payload_hex) = DeadLetter::payload_fields(refused.payload);
         let record = DeadLetter {
             consumer: self.consumer.clone(),
@@ -52,7 +59,10 @@ impl DeadLetterSink {
         let mut header_map = HeaderMap::new();
         header_map.insert(headers::REASON, reason.code.as_str());
         header_map.insert(headers::SOURCE_STREAM, refused.stream);
-        header_map.insert(headers::SOURCE_SEQUENCE, refused.stream_sequence.to_string().as_str());
+        header_map.insert(
+            headers::SOURCE_SEQUENCE,
+            refused.stream_sequence.to_string().as_str(),
+        );
         edgeops_telemetry::propagation::inject_current_span(&mut header_map);
         let publish = Publish::build()
             .payload(serde_json::to_vec(&event)?.into())

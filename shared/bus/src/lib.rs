@@ -10,11 +10,11 @@ pub mod publish;
 pub mod sites;
 pub mod topology;
 
-pub use connect::{connect, ConnectError};
+pub use connect::{ConnectError, connect};
 pub use consumer::{BatchHandler, ConsumerRunner, Outcome, RunnerConfig, RunnerError};
 pub use dead_letter::DeadLetterSink;
-pub use provision::{provision, ProvisionError, ProvisionReport, Topology};
-pub use publish::{publish_event, PublishEventError};
+pub use provision::{ProvisionError, ProvisionReport, Topology, provision};
+pub use publish::{PublishEventError, publish_event};
 
 pub use async_nats;
 

@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
+use async_nats::jetstream::ErrorCode;
+use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
 use async_nats::jetstream::context::{
     ConsumerInfoError, ConsumerInfoErrorKind, GetStreamError, GetStreamErrorKind,
 };
-use async_nats::jetstream::ErrorCode;
-use async_nats::jetstream::{kv, object_store, stream, Context};
+use async_nats::jetstream::{Context, kv, object_store, stream};
 
 /// A durable pull consumer on a stream.
 #[derive(Debug, Clone)]
@@ -71,12 +71,22 @@ pub enum ProvisionError {
         #[source]
         source: async_nats::Error,
     },
-    #[error("{resource}: {field} cannot change on an existing stream (is {current}, wanted {desired}); migrate by hand")]
-    Immutable { resource: String, field: &'static str, current: String, desired: String },
+    #[error(
+        "{resource}: {field} cannot change on an existing stream (is {current}, wanted {desired}); migrate by hand"
+    )]
+    Immutable {
+        resource: String,
+        field: &'static str,
+        current: String,
+        desired: String,
+    },
 }
 
 fn js_error(resource: &str) -> impl FnOnce(async_nats::Error) -> ProvisionError + '_ {
-    move |source| ProvisionError::JetStream { resource: resource.to_owned(), source }
+    move |source| ProvisionError::JetStream {
+        resource: resource.to_owned(),
+        source,
+    }
 }
 
 enum Change {
@@ -86,7 +96,10 @@ enum Change {
 }
 
 /// Applies `topology` and reports what changed.
-pub async fn provision(js: &Context, topology: &Topology) -> Result<ProvisionReport, ProvisionError> {
+pub async fn provision(
+    js: &Context,
+    topology: &Topology,
+) -> Result<ProvisionReport, ProvisionError> {
     let mut report = ProvisionReport::default();
     let mut record = |resource: String, change: Change| match change {
         Change::Created => report.created.push(resource),
@@ -132,34 +145,61 @@ fn is_not_found(err: &GetStreamError) -> bool {
 }
 
 /// Reads a stream's current config, or `None` when it does not exist.
-async fn current_stream(js: &Context, name: &str, resource: &str) -> Result<Option<stream::Config>, ProvisionError> {
+async fn current_stream(
+    js: &Context,
+    name: &str,
+    resource: &str,
+) -> Result<Option<stream::Config>, ProvisionError> {
     match js.get_stream(name).await {
-        Ok(mut stream) => Ok(Some(stream.info().await.map_err(|e| js_error(resource)(e.into()))?.config.clone())),
+        Ok(mut stream) => Ok(Some(
+            stream
+                .info()
+                .await
+                .map_err(|e| js_error(resource)(e.into()))?
+                .config
+                .clone(),
+        )),
         Err(err) if is_not_found(&err) => Ok(None),
         Err(err) => Err(js_error(resource)(err.into())),
     }
 }
 
-/// The fields of a stream config that this project sets; the server fills the rest.
-fn managed(c: &stream::Config) -> impl PartialEq + std::fmt::Debug {
+/// The fields of a stream config that this project sets, normalised the way the server
+/// stores them (a limit of 0 means "none", like -1; an unset duplicate window means the
+/// server's default), so an unchanged spec compares equal to what the server reports.
+fn managed(
+    c: &stream::Config,
+    server_duplicate_window: Duration,
+) -> impl PartialEq + std::fmt::Debug {
+    let limit = |v: i64| if v <= 0 { -1 } else { v };
+    let duplicate_window = if c.duplicate_window.is_zero() {
+        server_duplicate_window
+    } else {
+        c.duplicate_window
+    };
     (
         c.subjects.clone(),
         c.max_age,
-        c.max_bytes,
-        c.max_messages,
-        c.max_messages_per_subject,
-        c.max_message_size,
-        c.duplicate_window,
+        limit(c.max_bytes),
+        limit(c.max_messages),
+        limit(c.max_messages_per_subject),
+        limit(i64::from(c.max_message_size)),
+        duplicate_window,
         c.num_replicas.max(1),
         c.description.clone(),
         c.discard,
-        c.allow_direct,
     )
 }
 
-async fn ensure_stream(js: &Context, desired: &stream::Config, resource: &str) -> Result<Change, ProvisionError> {
+async fn ensure_stream(
+    js: &Context,
+    desired: &stream::Config,
+    resource: &str,
+) -> Result<Change, ProvisionError> {
     let Some(current) = current_stream(js, &desired.name, resource).await? else {
-        js.create_stream(desired.clone()).await.map_err(|e| js_error(resource)(e.into()))?;
+        js.create_stream(desired.clone())
+            .await
+            .map_err(|e| js_error(resource)(e.into()))?;
         return Ok(Change::Created);
     };
     if current.storage != desired.storage {
@@ -178,20 +218,32 @@ async fn ensure_stream(js: &Context, desired: &stream::Config, resource: &str) -
             desired: format!("{:?}", desired.retention),
         });
     }
-    if managed(&current) == managed(desired) {
+    if managed(&current, current.duplicate_window) == managed(desired, current.duplicate_window) {
         return Ok(Change::Unchanged);
     }
-    js.update_stream(desired.clone()).await.map_err(|e| js_error(resource)(e.into()))?;
+    js.update_stream(desired.clone())
+        .await
+        .map_err(|e| js_error(resource)(e.into()))?;
     Ok(Change::Updated)
 }
 
-async fn ensure_consumer(js: &Context, spec: &ConsumerSpec, resource: &str) -> Result<Change, ProvisionError> {
-    let stream = js.get_stream(&spec.stream).await.map_err(|e| js_error(resource)(e.into()))?;
+async fn ensure_consumer(
+    js: &Context,
+    spec: &ConsumerSpec,
+    resource: &str,
+) -> Result<Change, ProvisionError> {
+    let stream = js
+        .get_stream(&spec.stream)
+        .await
+        .map_err(|e| js_error(resource)(e.into()))?;
     let desired = spec.config();
     let current = match stream.consumer_info(&spec.durable).await {
         Ok(info) => info.config,
         Err(err) if consumer_not_found(&err) => {
-            stream.create_consumer(desired).await.map_err(|e| js_error(resource)(e.into()))?;
+            stream
+                .create_consumer(desired)
+                .await
+                .map_err(|e| js_error(resource)(e.into()))?;
             return Ok(Change::Created);
         }
         Err(err) => return Err(js_error(resource)(err.into())),
@@ -204,32 +256,58 @@ async fn ensure_consumer(js: &Context, spec: &ConsumerSpec, resource: &str) -> R
     if same {
         return Ok(Change::Unchanged);
     }
-    stream.update_consumer(desired).await.map_err(|e| js_error(resource)(e.into()))?;
+    stream
+        .update_consumer(desired)
+        .await
+        .map_err(|e| js_error(resource)(e.into()))?;
     Ok(Change::Updated)
 }
 
-async fn ensure_key_value(js: &Context, desired: &kv::Config, resource: &str) -> Result<Change, ProvisionError> {
-    let Some(current) = current_stream(js, &format!("KV_{}", desired.bucket), resource).await? else {
-        js.create_key_value(desired.clone()).await.map_err(|e| js_error(resource)(e.into()))?;
+async fn ensure_key_value(
+    js: &Context,
+    desired: &kv::Config,
+    resource: &str,
+) -> Result<Change, ProvisionError> {
+    let Some(current) = current_stream(js, &format!("KV_{}", desired.bucket), resource).await?
+    else {
+        js.create_key_value(desired.clone())
+            .await
+            .map_err(|e| js_error(resource)(e.into()))?;
         return Ok(Change::Created);
     };
     let same = current.max_messages_per_subject == desired.history.max(1)
         && current.max_age == desired.max_age
-        && current.max_bytes == if desired.max_bytes == 0 { -1 } else { desired.max_bytes }
+        && current.max_bytes
+            == if desired.max_bytes == 0 {
+                -1
+            } else {
+                desired.max_bytes
+            }
         && current.num_replicas.max(1) == desired.num_replicas.max(1)
         && current.description.as_deref().unwrap_or_default() == desired.description;
     if same {
         return Ok(Change::Unchanged);
     }
-    js.create_or_update_key_value(desired.clone()).await.map_err(|e| js_error(resource)(e.into()))?;
+    js.create_or_update_key_value(desired.clone())
+        .await
+        .map_err(|e| js_error(resource)(e.into()))?;
     Ok(Change::Updated)
 }
 
 /// Object stores are created when missing; their limits are not reconciled yet.
-async fn ensure_object_store(js: &Context, desired: &object_store::Config, resource: &str) -> Result<Change, ProvisionError> {
-    if current_stream(js, &format!("OBJ_{}", desired.bucket), resource).await?.is_some() {
+async fn ensure_object_store(
+    js: &Context,
+    desired: &object_store::Config,
+    resource: &str,
+) -> Result<Change, ProvisionError> {
+    if current_stream(js, &format!("OBJ_{}", desired.bucket), resource)
+        .await?
+        .is_some()
+    {
         return Ok(Change::Unchanged);
     }
-    js.create_object_store(desired.clone()).await.map_err(|e| js_error(resource)(e.into()))?;
+    js.create_object_store(desired.clone())
+        .await
+        .map_err(|e| js_error(resource)(e.into()))?;
     Ok(Change::Created)
 }

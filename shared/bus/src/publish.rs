@@ -2,11 +2,11 @@
 //! the current trace context travels in headers, and an expected last subject sequence makes
 //! concurrent writers of one aggregate conflict instead of both winning.
 
+use async_nats::HeaderMap;
+use async_nats::jetstream::Context;
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::message::PublishMessage as Publish;
 use async_nats::jetstream::publish::PublishAck;
-use async_nats::jetstream::Context;
-use async_nats::HeaderMap;
 use edgeops_contracts::envelope::{EventData, EventEnvelope};
 use edgeops_contracts::subjects;
 
@@ -14,8 +14,13 @@ use edgeops_contracts::subjects;
 pub enum PublishEventError {
     #[error("encoding event {0}")]
     Encode(#[source] serde_json::Error),
-    #[error("aggregate {subject} moved on: expected last sequence {expected:?}; reload and decide again")]
-    Conflict { subject: String, expected: Option<u64> },
+    #[error(
+        "aggregate {subject} moved on: expected last sequence {expected:?}; reload and decide again"
+    )]
+    Conflict {
+        subject: String,
+        expected: Option<u64>,
+    },
     #[error("publishing to {subject}: {source}")]
     Publish {
         subject: String,
@@ -43,8 +48,14 @@ pub async fn publish_event<T: EventData>(
     if let Some(sequence) = expected_last_subject_sequence {
         publish = publish.expected_last_subject_sequence(sequence);
     }
-    let failed = |source: async_nats::Error| PublishEventError::Publish { subject: subject.clone(), source };
-    let ack = js.send_publish(subject.clone(), publish).await.map_err(|e| failed(e.into()))?;
+    let failed = |source: async_nats::Error| PublishEventError::Publish {
+        subject: subject.clone(),
+        source,
+    };
+    let ack = js
+        .send_publish(subject.clone(), publish)
+        .await
+        .map_err(|e| failed(e.into()))?;
     ack.await.map_err(|err| match err.kind() {
         PublishErrorKind::WrongLastSequence => PublishEventError::Conflict {
             subject: subject.clone(),

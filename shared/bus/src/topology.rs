@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use async_nats::jetstream::{kv, stream};
-use edgeops_contracts::{streams, subjects, SiteId};
+use edgeops_contracts::{SiteId, streams, subjects};
 
 use crate::provision::{ConsumerSpec, Topology};
 
@@ -45,7 +45,9 @@ pub fn hub_topology(settings: &HubSettings) -> Topology {
         streams: vec![
             stream::Config {
                 name: streams::HUB_READINGS.into(),
-                description: Some("Readings forwarded by edge gateways; ingest writes them to Postgres".into()),
+                description: Some(
+                    "Readings forwarded by edge gateways; ingest writes them to Postgres".into(),
+                ),
                 subjects: vec![subjects::all_hub_readings()],
                 storage: stream::StorageType::File,
                 retention: stream::RetentionPolicy::Limits,
@@ -56,7 +58,9 @@ pub fn hub_topology(settings: &HubSettings) -> Topology {
             },
             stream::Config {
                 name: streams::DEAD_LETTERS.into(),
-                description: Some("Messages a consumer refused, with the original bytes and a reason".into()),
+                description: Some(
+                    "Messages a consumer refused, with the original bytes and a reason".into(),
+                ),
                 subjects: vec![subjects::all_dead_letters()],
                 storage: stream::StorageType::File,
                 max_age: settings.dead_letters_max_age,
@@ -65,7 +69,9 @@ pub fn hub_topology(settings: &HubSettings) -> Topology {
             },
             stream::Config {
                 name: streams::EVENTS.into(),
-                description: Some("Domain events, one subject per aggregate instance; the source of truth".into()),
+                description: Some(
+                    "Domain events, one subject per aggregate instance; the source of truth".into(),
+                ),
                 subjects: vec![subjects::all_events()],
                 storage: stream::StorageType::File,
                 duplicate_window: settings.duplicate_window,
@@ -103,7 +109,10 @@ pub struct SiteSettings {
 
 impl Default for SiteSettings {
     fn default() -> Self {
-        Self { raw_max_age: 7 * DAY, raw_max_bytes: 2 * 1024 * 1024 * 1024 }
+        Self {
+            raw_max_age: 7 * DAY,
+            raw_max_bytes: 2 * 1024 * 1024 * 1024,
+        }
     }
 }
 

@@ -70,7 +70,10 @@ pub struct Rejection {
 
 impl Rejection {
     pub fn new(code: RejectCode, detail: impl Into<String>) -> Self {
-        Self { code, detail: detail.into() }
+        Self {
+            code,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -96,7 +99,10 @@ impl DeadLetter {
     pub fn payload_fields(payload: &[u8]) -> (Option<String>, Option<String>) {
         match std::str::from_utf8(payload) {
             Ok(text) => (Some(text.to_owned()), None),
-            Err(_) => (None, Some(payload.iter().map(|b| format!("{b:02x}")).collect())),
+            Err(_) => (
+                None,
+                Some(payload.iter().map(|b| format!("{b:02x}")).collect()),
+            ),
         }
     }
 }

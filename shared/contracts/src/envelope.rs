@@ -91,8 +91,13 @@ impl EventEnvelope<Value> {
     }
 
     /// The payload as its current typed form.
-    pub fn into_typed<T: serde::de::DeserializeOwned>(self) -> Result<EventEnvelope<T>, UpcastError> {
+    pub fn into_typed<T: serde::de::DeserializeOwned>(
+        self,
+    ) -> Result<EventEnvelope<T>, UpcastError> {
         let data = serde_json::from_value(self.data).map_err(UpcastError::Malformed)?;
-        Ok(EventEnvelope { meta: self.meta, data })
+        Ok(EventEnvelope {
+            meta: self.meta,
+            data,
+        })
     }
 }

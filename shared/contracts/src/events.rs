@@ -32,7 +32,9 @@ impl EventData for DeadLetter {
 
 fn site_registered_v1_to_v2(mut data: Value) -> Result<Value, String> {
     let object = data.as_object_mut().ok_or("data is not an object")?;
-    let name = object.remove("name").ok_or("v1 site.registered without \"name\"")?;
+    let name = object
+        .remove("name")
+        .ok_or("v1 site.registered without \"name\"")?;
     object.insert("display_name".into(), name);
     object.entry("tags").or_insert_with(|| Value::Array(vec![]));
     Ok(data)
@@ -63,7 +65,8 @@ mod tests {
             "actor": {"kind": "user", "id": "ops"},
             "data": {"site": "s1", "name": "North wing"}
         });
-        let envelope = EventEnvelope::decode(&serde_json::to_vec(&stored).unwrap(), &upcasters()).unwrap();
+        let envelope =
+            EventEnvelope::decode(&serde_json::to_vec(&stored).unwrap(), &upcasters()).unwrap();
         assert_eq!(envelope.meta.schema_version, 2);
         let typed = envelope.into_typed::<SiteRegistered>().unwrap();
         assert_eq!(typed.data.display_name, "North wing");
@@ -72,10 +75,17 @@ mod tests {
 
     #[test]
     fn a_current_event_round_trips_with_its_metadata() {
-        let data = SiteRegistered { site: SiteId::parse("s1").unwrap(), display_name: "N".into(), tags: vec!["eu".into()] };
+        let data = SiteRegistered {
+            site: SiteId::parse("s1").unwrap(),
+            display_name: "N".into(),
+            tags: vec!["eu".into()],
+        };
         let event = EventEnvelope::new("site", "s1", Actor::User("ops".into()), data.clone());
         let bytes = serde_json::to_vec(&event).unwrap();
-        let read = EventEnvelope::decode(&bytes, &upcasters()).unwrap().into_typed::<SiteRegistered>().unwrap();
+        let read = EventEnvelope::decode(&bytes, &upcasters())
+            .unwrap()
+            .into_typed::<SiteRegistered>()
+            .unwrap();
         assert_eq!(read.meta, event.meta);
         assert_eq!(read.data, data);
         assert_eq!(read.meta.id.get_version_num(), 7, "event ids are UUIDv7");
@@ -83,15 +93,29 @@ mod tests {
 
     #[test]
     fn an_event_from_a_newer_writer_is_refused_not_misread() {
-        let err = upcasters().upcast("site.registered", 3, serde_json::json!({})).unwrap_err();
-        assert!(matches!(err, UpcastError::FromTheFuture { found: 3, supported: 2, .. }));
+        let err = upcasters()
+            .upcast("site.registered", 3, serde_json::json!({}))
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            UpcastError::FromTheFuture {
+                found: 3,
+                supported: 2,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn causation_joins_the_causes_flow() {
-        let site = || SiteRegistered { site: SiteId::parse("s1").unwrap(), display_name: "N".into(), tags: vec![] };
+        let site = || SiteRegistered {
+            site: SiteId::parse("s1").unwrap(),
+            display_name: "N".into(),
+            tags: vec![],
+        };
         let first = EventEnvelope::new("site", "s1", Actor::Service("ingest".into()), site());
-        let second = EventEnvelope::new("site", "s1", Actor::Service("ingest".into()), site()).caused_by(&first.meta);
+        let second = EventEnvelope::new("site", "s1", Actor::Service("ingest".into()), site())
+            .caused_by(&first.meta);
         assert_eq!(second.meta.causation_id, Some(first.meta.id));
         assert_eq!(second.meta.correlation_id, first.meta.correlation_id);
     }

@@ -14,8 +14,20 @@ pub struct Metric {
     pub max: f64,
 }
 
-const fn metric(key: &'static str, quantity: &'static str, unit: &'static str, min: f64, max: f64) -> Metric {
-    Metric { key, quantity, unit, min, max }
+const fn metric(
+    key: &'static str,
+    quantity: &'static str,
+    unit: &'static str,
+    min: f64,
+    max: f64,
+) -> Metric {
+    Metric {
+        key,
+        quantity,
+        unit,
+        min,
+        max,
+    }
 }
 
 /// Ranges are what a sensor can physically report, wide enough for real outdoor data
@@ -37,7 +49,10 @@ const METRICS: &[Metric] = &[
 pub enum Lookup {
     Known(Metric),
     /// The quantity is known, but not in this unit.
-    UnsupportedUnit { quantity: &'static str, supported_unit: &'static str },
+    UnsupportedUnit {
+        quantity: &'static str,
+        supported_unit: &'static str,
+    },
     Unknown,
 }
 
@@ -78,7 +93,10 @@ mod tests {
         assert!(matches!(catalog.lookup("co2_ppm"), Lookup::Known(m) if m.unit == "ppm"));
         assert_eq!(
             catalog.lookup("temperature_f"),
-            Lookup::UnsupportedUnit { quantity: "temperature", supported_unit: "c" }
+            Lookup::UnsupportedUnit {
+                quantity: "temperature",
+                supported_unit: "c"
+            }
         );
         assert_eq!(catalog.lookup("voltage_v"), Lookup::Unknown);
     }

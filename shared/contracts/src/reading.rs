@@ -47,7 +47,10 @@ impl Default for ReadingLimits {
         Self {
             max_payload_bytes: 16 * 1024,
             max_future_skew: Duration::minutes(5),
-            earliest: Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single().unwrap_or_default(),
+            earliest: Utc
+                .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+                .single()
+                .unwrap_or_default(),
         }
     }
 }
@@ -63,11 +66,18 @@ impl Reading {
         if payload.len() > limits.max_payload_bytes {
             return Err(Rejection::new(
                 RejectCode::PayloadTooLarge,
-                format!("{} bytes, limit {}", payload.len(), limits.max_payload_bytes),
+                format!(
+                    "{} bytes, limit {}",
+                    payload.len(),
+                    limits.max_payload_bytes
+                ),
             ));
         }
         let (site, device) = parse_reading_subject(subject).ok_or_else(|| {
-            Rejection::new(RejectCode::InvalidSubject, format!("{subject:?} is not a reading subject"))
+            Rejection::new(
+                RejectCode::InvalidSubject,
+                format!("{subject:?} is not a reading subject"),
+            )
         })?;
         let object = parse_object(payload)?;
         check_version(&object)?;
@@ -75,7 +85,12 @@ impl Reading {
         check_identity(&object, "device", device.as_str())?;
         let ts = parse_timestamp(&object, now, limits)?;
         let metrics = parse_metrics(&object)?;
-        Ok(Self { site, device, ts, metrics })
+        Ok(Self {
+            site,
+            device,
+            ts,
+            metrics,
+        })
     }
 
     /// The canonical JSON of this reading (what the gateway forwards and tests publish).
@@ -108,7 +123,9 @@ fn parse_object(payload: &[u8]) -> Result<Map<String, Value>, Rejection> {
 /// Firmware that prints floats with a default formatter emits bare `NaN`/`Infinity`.
 fn contains_non_finite_literal(payload: &[u8]) -> bool {
     let text = String::from_utf8_lossy(payload);
-    ["NaN", "Infinity"].iter().any(|literal| text.contains(literal))
+    ["NaN", "Infinity"]
+        .iter()
+        .any(|literal| text.contains(literal))
 }
 
 fn check_version(object: &Map<String, Value>) -> Result<(), Rejection> {
@@ -123,7 +140,11 @@ fn check_version(object: &Map<String, Value>) -> Result<(), Rejection> {
     }
 }
 
-fn check_identity(object: &Map<String, Value>, field: &str, from_subject: &str) -> Result<(), Rejection> {
+fn check_identity(
+    object: &Map<String, Value>,
+    field: &str,
+    from_subject: &str,
+) -> Result<(), Rejection> {
     match object.get(field) {
         None => Ok(()),
         Some(Value::String(s)) if s == from_subject => Ok(()),
@@ -141,7 +162,12 @@ fn parse_timestamp(
     limits: &ReadingLimits,
 ) -> Result<DateTime<Utc>, Rejection> {
     let raw = match object.get("ts") {
-        None => return Err(Rejection::new(RejectCode::MissingField, "field \"ts\" is required")),
+        None => {
+            return Err(Rejection::new(
+                RejectCode::MissingField,
+                "field \"ts\" is required",
+            ));
+        }
         Some(Value::String(s)) => s,
         Some(other) => return Err(wrong_type("ts", "an RFC 3339 string", other)),
     };
@@ -151,7 +177,10 @@ fn parse_timestamp(
     if ts > now + limits.max_future_skew {
         return Err(Rejection::new(
             RejectCode::FutureTimestamp,
-            format!("ts {raw} is more than {}s ahead of {now}", limits.max_future_skew.num_seconds()),
+            format!(
+                "ts {raw} is more than {}s ahead of {now}",
+                limits.max_future_skew.num_seconds()
+            ),
         ));
     }
     if ts < limits.earliest {
@@ -165,12 +194,20 @@ fn parse_timestamp(
 
 fn parse_metrics(object: &Map<String, Value>) -> Result<BTreeMap<String, f64>, Rejection> {
     let metrics = match object.get("metrics") {
-        None => return Err(Rejection::new(RejectCode::MissingField, "field \"metrics\" is required")),
+        None => {
+            return Err(Rejection::new(
+                RejectCode::MissingField,
+                "field \"metrics\" is required",
+            ));
+        }
         Some(Value::Object(m)) => m,
         Some(other) => return Err(wrong_type("metrics", "an object", other)),
     };
     if metrics.is_empty() {
-        return Err(Rejection::new(RejectCode::NoMetrics, "\"metrics\" is empty"));
+        return Err(Rejection::new(
+            RejectCode::NoMetrics,
+            "\"metrics\" is empty",
+        ));
     }
     let catalog = MetricCatalog;
     metrics
@@ -202,20 +239,25 @@ fn parse_metrics(object: &Map<String, Value>) -> Result<BTreeMap<String, f64>, R
 
 fn metric_value(key: &str, value: &Value) -> Result<f64, Rejection> {
     match value {
-        Value::Number(n) => n
-            .as_f64()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| Rejection::new(RejectCode::NotANumber, format!("{key} = {n} is not finite"))),
-        Value::Null => Err(Rejection::new(RejectCode::NotANumber, format!("{key} is null"))),
-        Value::String(s) if s.trim().parse::<f64>().is_ok_and(|v| !v.is_finite()) => {
-            Err(Rejection::new(RejectCode::NotANumber, format!("{key} = {s:?}")))
-        }
+        Value::Number(n) => n.as_f64().filter(|v| v.is_finite()).ok_or_else(|| {
+            Rejection::new(RejectCode::NotANumber, format!("{key} = {n} is not finite"))
+        }),
+        Value::Null => Err(Rejection::new(
+            RejectCode::NotANumber,
+            format!("{key} is null"),
+        )),
+        Value::String(s) if s.trim().parse::<f64>().is_ok_and(|v| !v.is_finite()) => Err(
+            Rejection::new(RejectCode::NotANumber, format!("{key} = {s:?}")),
+        ),
         other => Err(wrong_type(key, "a number", other)),
     }
 }
 
 fn wrong_type(field: &str, expected: &str, got: &Value) -> Rejection {
-    Rejection::new(RejectCode::WrongType, format!("{field} must be {expected}, got {}", type_name(got)))
+    Rejection::new(
+        RejectCode::WrongType,
+        format!("{field} must be {expected}, got {}", type_name(got)),
+    )
 }
 
 fn type_name(value: &Value) -> &'static str {

@@ -92,7 +92,10 @@ mod tests {
     use super::*;
 
     fn ids() -> (SiteId, DeviceId) {
-        (SiteId::parse("s1").unwrap(), DeviceId::parse("room-1").unwrap())
+        (
+            SiteId::parse("s1").unwrap(),
+            DeviceId::parse("room-1").unwrap(),
+        )
     }
 
     #[test]
@@ -107,14 +110,26 @@ mod tests {
     #[test]
     fn parses_what_it_builds() {
         let (site, device) = ids();
-        assert_eq!(parse_reading_subject(&hub_reading(&site, &device)), Some(ids()));
-        assert_eq!(parse_reading_subject(&raw_reading(&site, &device)), Some(ids()));
+        assert_eq!(
+            parse_reading_subject(&hub_reading(&site, &device)),
+            Some(ids())
+        );
+        assert_eq!(
+            parse_reading_subject(&raw_reading(&site, &device)),
+            Some(ids())
+        );
     }
 
     #[test]
     fn forwarding_swaps_only_the_prefix() {
-        assert_eq!(hub_subject_for_raw("edgeops.raw.s1.room-1").as_deref(), Some("edgeops.readings.s1.room-1"));
-        assert_eq!(hub_subject_for_raw("edgeops.raw.s1.a.b").as_deref(), Some("edgeops.readings.s1.a.b"));
+        assert_eq!(
+            hub_subject_for_raw("edgeops.raw.s1.room-1").as_deref(),
+            Some("edgeops.readings.s1.room-1")
+        );
+        assert_eq!(
+            hub_subject_for_raw("edgeops.raw.s1.a.b").as_deref(),
+            Some("edgeops.readings.s1.a.b")
+        );
         assert_eq!(hub_subject_for_raw("edgeops.rawx.s1.d"), None);
     }
 

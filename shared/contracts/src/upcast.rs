@@ -10,11 +10,19 @@ pub enum UpcastError {
     #[error("malformed event: {0}")]
     Malformed(#[source] serde_json::Error),
     #[error("{event_type} v{found} is newer than this reader (v{supported}); upgrade the reader")]
-    FromTheFuture { event_type: String, found: u32, supported: u32 },
+    FromTheFuture {
+        event_type: String,
+        found: u32,
+        supported: u32,
+    },
     #[error("{event_type} v{version} has no upcaster to v{}", version + 1)]
     MissingStep { event_type: String, version: u32 },
     #[error("upcasting {event_type} v{version}: {reason}")]
-    StepFailed { event_type: String, version: u32, reason: String },
+    StepFailed {
+        event_type: String,
+        version: u32,
+        reason: String,
+    },
 }
 
 type Step = fn(Value) -> Result<Value, String>;
@@ -39,7 +47,12 @@ impl Upcasters {
         self
     }
 
-    pub fn upcast(&self, event_type: &str, version: u32, mut data: Value) -> Result<(u32, Value), UpcastError> {
+    pub fn upcast(
+        &self,
+        event_type: &str,
+        version: u32,
+        mut data: Value,
+    ) -> Result<(u32, Value), UpcastError> {
         let target = self.current.get(event_type).copied().unwrap_or(version);
         if version > target {
             return Err(UpcastError::FromTheFuture {
@@ -49,10 +62,13 @@ impl Upcasters {
             });
         }
         for v in version..target {
-            let step = self.steps.get(&(event_type, v)).ok_or_else(|| UpcastError::MissingStep {
-                event_type: event_type.to_owned(),
-                version: v,
-            })?;
+            let step =
+                self.steps
+                    .get(&(event_type, v))
+                    .ok_or_else(|| UpcastError::MissingStep {
+                        event_type: event_type.to_owned(),
+                        version: v,
+                    })?;
             data = step(data).map_err(|reason| UpcastError::StepFailed {
                 event_type: event_type.to_owned(),
                 version: v,

@@ -22,7 +22,11 @@ pub enum StoreError {
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
 /// Connects a pool of at most `max_connections`, waiting up to `connect_timeout` for the first.
-pub async fn connect(url: &str, max_connections: u32, connect_timeout: Duration) -> Result<PgPool, StoreError> {
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    connect_timeout: Duration,
+) -> Result<PgPool, StoreError> {
     let options: PgConnectOptions = url.parse().map_err(StoreError::InvalidUrl)?;
     let options = options.log_statements(tracing::log::LevelFilter::Trace);
     PgPoolOptions::new()

@@ -13,10 +13,10 @@ pub mod propagation;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{MetricExporter, SpanExporter};
+use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use opentelemetry_sdk::Resource;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -59,9 +59,12 @@ impl Drop for TelemetryGuard {
 /// Whether the environment asks for OTLP export.
 pub fn otlp_requested() -> bool {
     let disabled = std::env::var("OTEL_SDK_DISABLED").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
-    let endpoint = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
-        .iter()
-        .any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()));
+    let endpoint = [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ]
+    .iter()
+    .any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()));
     endpoint && !disabled
 }
 
@@ -74,9 +77,14 @@ pub fn init(service: &str) -> Result<TelemetryGuard, TelemetryError> {
         .map_err(|e| TelemetryError::Filter(e.to_string()))?;
     let json = std::env::var("EDGEOPS_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     let fmt_layer = if json {
-        tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).boxed()
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(std::io::stderr)
+            .boxed()
     } else {
-        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).boxed()
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .boxed()
     };
 
     let (tracer_provider, meter_provider) = if otlp_requested() {
@@ -95,16 +103,24 @@ pub fn init(service: &str) -> Result<TelemetryGuard, TelemetryError> {
         .try_init()
         .is_ok();
     if !installed {
-        return Ok(TelemetryGuard { tracer_provider: None, meter_provider: None });
+        return Ok(TelemetryGuard {
+            tracer_provider: None,
+            meter_provider: None,
+        });
     }
     if let Some(provider) = &meter_provider {
         opentelemetry::global::set_meter_provider(provider.clone());
     }
-    Ok(TelemetryGuard { tracer_provider, meter_provider })
+    Ok(TelemetryGuard {
+        tracer_provider,
+        meter_provider,
+    })
 }
 
 fn otlp_providers(service: &str) -> Result<(SdkTracerProvider, SdkMeterProvider), TelemetryError> {
-    let resource = Resource::builder().with_service_name(format!("edgeops-{service}")).build();
+    let resource = Resource::builder()
+        .with_service_name(format!("edgeops-{service}"))
+        .build();
     let spans = SpanExporter::builder()
         .with_http()
         .build()

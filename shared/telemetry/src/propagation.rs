@@ -2,8 +2,8 @@
 //! in Postgres share one trace id.
 
 use async_nats::HeaderMap;
-use opentelemetry::propagation::{Extractor, Injector};
 use opentelemetry::Context;
+use opentelemetry::propagation::{Extractor, Injector};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 struct HeaderInjector<'a>(&'a mut HeaderMap);
@@ -40,7 +40,9 @@ pub fn inject_current_span(headers: &mut HeaderMap) {
 
 /// Reads the remote context a publisher put in the headers (empty context when absent).
 pub fn extract_context(headers: &HeaderMap) -> Context {
-    opentelemetry::global::get_text_map_propagator(|propagator| propagator.extract(&HeaderExtractor(headers)))
+    opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&HeaderExtractor(headers))
+    })
 }
 
 /// Makes `span` a child of the context carried in `headers`, when there is one.
@@ -53,7 +55,9 @@ pub fn continue_trace(span: &tracing::Span, headers: Option<&HeaderMap>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+    };
     use opentelemetry_sdk::propagation::TraceContextPropagator;
 
     #[test]

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use async_nats::jetstream::kv::Store;
 use async_nats::jetstream::Message;
+use async_nats::jetstream::kv::Store;
 use chrono::Utc;
 use edgeops_bus::Outcome;
 use edgeops_contracts::subjects::parse_reading_subject;
@@ -12,7 +12,7 @@ use edgeops_store::sqlx::PgPool;
 use edgeops_telemetry::names;
 use tracing::Instrument;
 
-use crate::domain::batch::{sort_batch, Incoming};
+use crate::domain::batch::{Incoming, sort_batch};
 use crate::domain::sites::KnownSites;
 use crate::service::IngestStats;
 use crate::store::write_readings;
@@ -28,8 +28,15 @@ pub struct ReadingsHandler {
 
 impl edgeops_bus::BatchHandler for ReadingsHandler {
     async fn handle(&self, batch: &[Message]) -> Vec<Outcome> {
-        let span = tracing::info_span!("edgeops.ingest.write_batch", messages = batch.len(), inserted = tracing::field::Empty);
-        edgeops_telemetry::propagation::continue_trace(&span, batch.first().and_then(|m| m.headers.as_ref()));
+        let span = tracing::info_span!(
+            "edgeops.ingest.write_batch",
+            messages = batch.len(),
+            inserted = tracing::field::Empty
+        );
+        edgeops_telemetry::propagation::continue_trace(
+            &span,
+            batch.first().and_then(|m| m.headers.as_ref()),
+        );
         self.handle_batch(batch).instrument(span).await
     }
 }
@@ -40,9 +47,14 @@ impl ReadingsHandler {
         let incoming = batch.iter().map(|message| Incoming {
             subject: message.subject.as_str(),
             payload: &message.payload,
-            stream_sequence: message.info().map(|info| info.stream_sequence).unwrap_or_default(),
+            stream_sequence: message
+                .info()
+                .map(|info| info.stream_sequence)
+                .unwrap_or_default(),
         });
-        let sorted = sort_batch(incoming, Utc::now(), &self.limits, |site| self.sites.contains(site));
+        let sorted = sort_batch(incoming, Utc::now(), &self.limits, |site| {
+            self.sites.contains(site)
+        });
         let mut outcomes = vec![Outcome::Ack; batch.len()];
         for (index, rejection) in sorted.refused {
             self.stats.record_rejected(rejection.code.as_str());
@@ -58,7 +70,9 @@ impl ReadingsHandler {
                 tracing::warn!(error = %err, rows = rows.len(), "writing readings failed; batch will be retried");
                 let reason = format!("postgres: {err}");
                 for index in indices {
-                    outcomes[index] = Outcome::Retry { reason: reason.clone() };
+                    outcomes[index] = Outcome::Retry {
+                        reason: reason.clone(),
+                    };
                 }
             }
         }
@@ -69,7 +83,9 @@ impl ReadingsHandler {
     async fn refresh_unknown_sites(&self, batch: &[Message]) {
         let mut unknown: Vec<SiteId> = batch
             .iter()
-            .filter_map(|message| parse_reading_subject(message.subject.as_str()).map(|(site, _)| site))
+            .filter_map(|message| {
+                parse_reading_subject(message.subject.as_str()).map(|(site, _)| site)
+            })
             .filter(|site| !self.sites.contains(site))
             .collect();
         unknown.sort();

@@ -8,7 +8,11 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::sites::KnownSites;
 
 /// Loads every registered site, then follows changes until `shutdown`.
-pub async fn follow_sites(bucket: Store, sites: KnownSites, shutdown: CancellationToken) -> Result<(), async_nats::Error> {
+pub async fn follow_sites(
+    bucket: Store,
+    sites: KnownSites,
+    shutdown: CancellationToken,
+) -> Result<(), async_nats::Error> {
     let mut watch = bucket.watch_with_history(">").await?;
     loop {
         let entry = tokio::select! {
@@ -18,7 +22,10 @@ pub async fn follow_sites(bucket: Store, sites: KnownSites, shutdown: Cancellati
         let Some(entry) = entry else { return Ok(()) };
         let entry = entry?;
         let Ok(site) = SiteId::parse(entry.key.clone()) else {
-            tracing::warn!(key = entry.key, "ignoring a sites bucket key that is not a valid site id");
+            tracing::warn!(
+                key = entry.key,
+                "ignoring a sites bucket key that is not a valid site id"
+            );
             continue;
         };
         match entry.operation {

@@ -8,7 +8,12 @@ fn now() -> DateTime<Utc> {
 }
 
 fn parse(payload: &str) -> Result<Reading, Rejection> {
-    Reading::from_message(SUBJECT, payload.as_bytes(), now(), &ReadingLimits::default())
+    Reading::from_message(
+        SUBJECT,
+        payload.as_bytes(),
+        now(),
+        &ReadingLimits::default(),
+    )
 }
 
 fn code(payload: &str) -> RejectCode {
@@ -17,7 +22,9 @@ fn code(payload: &str) -> RejectCode {
 
 #[test]
 fn accepts_what_nats_pub_would_send() {
-    let reading = parse(r#"{"ts":"2026-11-22T11:59:00Z","metrics":{"co2_ppm":612,"temperature_c":21.5}}"#).unwrap();
+    let reading =
+        parse(r#"{"ts":"2026-11-22T11:59:00Z","metrics":{"co2_ppm":612,"temperature_c":21.5}}"#)
+            .unwrap();
     assert_eq!(reading.site.as_str(), "s1");
     assert_eq!(reading.device.as_str(), "room-1");
     assert_eq!(reading.metrics["co2_ppm"], 612.0);
@@ -30,20 +37,62 @@ fn every_malformed_kind_has_its_own_code() {
         ("[1,2]", RejectCode::NotAnObject),
         (r#"{"metrics":{"co2_ppm":1}}"#, RejectCode::MissingField),
         (r#"{"ts":"2026-11-22T11:00:00Z"}"#, RejectCode::MissingField),
-        (r#"{"ts":12345,"metrics":{"co2_ppm":1}}"#, RejectCode::WrongType),
-        (r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":"high"}}"#, RejectCode::WrongType),
-        (r#"{"ts":"yesterday","metrics":{"co2_ppm":1}}"#, RejectCode::InvalidTimestamp),
-        (r#"{"ts":"2027-01-01T00:00:00Z","metrics":{"co2_ppm":1}}"#, RejectCode::FutureTimestamp),
-        (r#"{"ts":"1970-01-01T00:00:00Z","metrics":{"co2_ppm":1}}"#, RejectCode::TimestampTooOld),
-        (r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":NaN}}"#, RejectCode::NotANumber),
-        (r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":"NaN"}}"#, RejectCode::NotANumber),
-        (r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":null}}"#, RejectCode::NotANumber),
-        (r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"humidity_pct":140}}"#, RejectCode::OutOfRange),
-        (r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"temperature_f":70}}"#, RejectCode::UnsupportedUnit),
-        (r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"voltage_v":3}}"#, RejectCode::UnknownMetric),
-        (r#"{"ts":"2026-11-22T11:00:00Z","metrics":{}}"#, RejectCode::NoMetrics),
-        (r#"{"v":2,"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":1}}"#, RejectCode::UnsupportedVersion),
-        (r#"{"device":"room-2","ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":1}}"#, RejectCode::SubjectMismatch),
+        (
+            r#"{"ts":12345,"metrics":{"co2_ppm":1}}"#,
+            RejectCode::WrongType,
+        ),
+        (
+            r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":"high"}}"#,
+            RejectCode::WrongType,
+        ),
+        (
+            r#"{"ts":"yesterday","metrics":{"co2_ppm":1}}"#,
+            RejectCode::InvalidTimestamp,
+        ),
+        (
+            r#"{"ts":"2027-01-01T00:00:00Z","metrics":{"co2_ppm":1}}"#,
+            RejectCode::FutureTimestamp,
+        ),
+        (
+            r#"{"ts":"1970-01-01T00:00:00Z","metrics":{"co2_ppm":1}}"#,
+            RejectCode::TimestampTooOld,
+        ),
+        (
+            r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":NaN}}"#,
+            RejectCode::NotANumber,
+        ),
+        (
+            r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":"NaN"}}"#,
+            RejectCode::NotANumber,
+        ),
+        (
+            r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":null}}"#,
+            RejectCode::NotANumber,
+        ),
+        (
+            r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"humidity_pct":140}}"#,
+            RejectCode::OutOfRange,
+        ),
+        (
+            r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"temperature_f":70}}"#,
+            RejectCode::UnsupportedUnit,
+        ),
+        (
+            r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"voltage_v":3}}"#,
+            RejectCode::UnknownMetric,
+        ),
+        (
+            r#"{"ts":"2026-11-22T11:00:00Z","metrics":{}}"#,
+            RejectCode::NoMetrics,
+        ),
+        (
+            r#"{"v":2,"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":1}}"#,
+            RejectCode::UnsupportedVersion,
+        ),
+        (
+            r#"{"device":"room-2","ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":1}}"#,
+            RejectCode::SubjectMismatch,
+        ),
     ];
     for (payload, expected) in cases {
         assert_eq!(code(payload), expected, "{payload}");
@@ -52,7 +101,10 @@ fn every_malformed_kind_has_its_own_code() {
 
 #[test]
 fn refuses_oversized_payloads_before_parsing() {
-    let big = format!(r#"{{"ts":"2026-11-22T11:00:00Z","metrics":{{"co2_ppm":1}},"pad":"{}"}}"#, "x".repeat(20_000));
+    let big = format!(
+        r#"{{"ts":"2026-11-22T11:00:00Z","metrics":{{"co2_ppm":1}},"pad":"{}"}}"#,
+        "x".repeat(20_000)
+    );
     assert_eq!(code(&big), RejectCode::PayloadTooLarge);
 }
 
