@@ -1,1 +1,63 @@
-fn main() {}
+use clap::{Parser, Subcommand};
+use edgeops_cli::commands::nats_config::NatsConfigCommand;
+use edgeops_cli::commands::simulate::SimulateArgs;
+use edgeops_cli::commands::site::SiteCommand;
+use edgeops_cli::commands::{self, HubArgs};
+use edgeops_cli::demo::{self, DemoArgs};
+use edgeops_telemetry::lifecycle::shutdown_signal;
+
+/// edgeops: operate an edge MLOps fleet over NATS JetStream.
+#[derive(Parser)]
+#[command(version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole loop on this machine: hub and site NATS, Postgres, ingest, a gateway,
+    /// simulated readings arriving in Postgres; then stop cleanly.
+    Demo(DemoArgs),
+    /// Create or update the hub's streams, consumers and buckets (idempotent).
+    Provision(HubArgs),
+    /// Manage sites.
+    Site {
+        #[command(flatten)]
+        hub: HubArgs,
+        #[command(subcommand)]
+        command: SiteCommand,
+    },
+    /// Publish simulated room readings at a site, as its sensors would.
+    Simulate(SimulateArgs),
+    /// Show ingest's counters and the hub's streams.
+    Status(HubArgs),
+    /// Print (or write) a nats-server config for the hub or a site's leaf.
+    NatsConfig {
+        #[command(subcommand)]
+        command: NatsConfigCommand,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let default_filter = if matches!(cli.command, Command::Demo(_)) {
+        "warn"
+    } else {
+        "info"
+    };
+    let _telemetry = edgeops_telemetry::init_with_default_filter("cli", default_filter)?;
+    match cli.command {
+        Command::Demo(args) => demo::run(args, shutdown_signal()).await,
+        Command::Provision(hub) => commands::provision::run(&hub).await,
+        Command::Site { hub, command } => commands::site::run(&hub, command).await,
+        Command::Simulate(args) => {
+            let published = commands::simulate::run(args, shutdown_signal()).await?;
+            println!("published {published} readings");
+            Ok(())
+        }
+        Command::Status(hub) => commands::status::run(&hub).await,
+        Command::NatsConfig { command } => commands::nats_config::run(command),
+    }
+}

@@ -1,5 +1,8 @@
 //! One test binary for everything that needs real NATS and Postgres.
 
+// Test code: a failed step fails the test, with its reason.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 mod dead_letters;
 mod edge_to_postgres;
 mod ingest_process;

@@ -123,7 +123,7 @@ impl<H: BatchHandler> ConsumerRunner<H> {
         stream
             .get_consumer(&self.config.durable)
             .await
-            .map_err(|e| failed(e.into()))
+            .map_err(failed)
     }
 }
 

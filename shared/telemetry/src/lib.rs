@@ -71,9 +71,18 @@ pub fn otlp_requested() -> bool {
 /// Installs the subscriber for `service` (e.g. `ingest`). Safe to call more than once per
 /// process (tests do): later calls keep the first subscriber and return a guard that does nothing.
 pub fn init(service: &str) -> Result<TelemetryGuard, TelemetryError> {
+    init_with_default_filter(service, "info")
+}
+
+/// As [`init`], with the filter used when `RUST_LOG` is unset (the demo keeps its own output
+/// readable with `warn`).
+pub fn init_with_default_filter(
+    service: &str,
+    default_filter: &str,
+) -> Result<TelemetryGuard, TelemetryError> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new("info"))
+        .or_else(|_| EnvFilter::try_new(default_filter))
         .map_err(|e| TelemetryError::Filter(e.to_string()))?;
     let json = std::env::var("EDGEOPS_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     let fmt_layer = if json {

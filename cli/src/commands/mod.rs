@@ -1,0 +1,29 @@
+//! One file per operator command.
+
+pub mod nats_config;
+pub mod provision;
+pub mod simulate;
+pub mod site;
+pub mod status;
+
+/// Options every command that talks to the hub shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HubArgs {
+    /// NATS URL of the hub.
+    #[arg(
+        long,
+        env = "EDGEOPS_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    pub nats_url: String,
+}
+
+impl HubArgs {
+    pub async fn jetstream(&self) -> anyhow::Result<async_nats::jetstream::Context> {
+        let client = edgeops_bus::connect(&self.nats_url, "edgeops-cli").await?;
+        Ok(async_nats::jetstream::with_domain(
+            client,
+            edgeops_contracts::streams::HUB_DOMAIN,
+        ))
+    }
+}

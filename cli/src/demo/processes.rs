@@ -1,0 +1,178 @@
+//! The demo's infrastructure: nats-server processes (hub and leaf) and a Postgres container,
+//! each stopped cleanly when dropped or asked to.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use tokio::process::{Child, Command};
+
+/// A free TCP port on loopback (the OS picks; we release it immediately for the server).
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// The nats-server binary: `$EDGEOPS_NATS_SERVER`, the bootstrap's `.tools/bin`, or `PATH`.
+pub fn nats_server_binary() -> anyhow::Result<PathBuf> {
+    if let Ok(path) = std::env::var("EDGEOPS_NATS_SERVER") {
+        return Ok(PathBuf::from(path));
+    }
+    let local = PathBuf::from(".tools/bin/nats-server");
+    if local.exists() {
+        return Ok(local);
+    }
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join("nats-server"))
+        .find(|candidate| candidate.exists());
+    on_path.context(
+        "nats-server not found: run infra/scripts/bootstrap.sh (or set EDGEOPS_NATS_SERVER)",
+    )
+}
+
+pub struct NatsProcess {
+    child: Child,
+}
+
+impl NatsProcess {
+    /// Starts nats-server with `config` and waits until it accepts connections on `port`.
+    pub async fn start(
+        binary: &Path,
+        name: &str,
+        config: &Path,
+        port: u16,
+        log: &Path,
+    ) -> anyhow::Result<Self> {
+        let log_file = std::fs::File::create(log)?;
+        let child = Command::new(binary)
+            .arg("-c")
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let process = Self { child };
+        wait_for_port(port, Duration::from_secs(15))
+            .await
+            .with_context(|| format!("{name} did not start; see {}", log.display()))?;
+        Ok(process)
+    }
+
+    /// SIGTERM, then wait (nats-server flushes JetStream and exits).
+    pub async fn stop(mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status()
+                .await;
+        }
+        if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
+    }
+}
+
+async fn wait_for_port(port: u16, timeout: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("nothing listening on 127.0.0.1:{port} after {timeout:?}")
+}
+
+/// A throwaway Postgres from the locally built `edgeops/postgres:15` image.
+pub struct PostgresContainer {
+    pub name: String,
+    pub port: u16,
+}
+
+pub const POSTGRES_IMAGE: &str = "edgeops/postgres:15";
+
+impl PostgresContainer {
+    pub async fn start(name: &str) -> anyhow::Result<Self> {
+        let output = Command::new("docker")
+            .args([
+                "run",
+                "-d",
+                "--rm",
+                "--name",
+                name,
+                "-p",
+                "127.0.0.1::5432",
+                POSTGRES_IMAGE,
+                "-c",
+                "fsync=off",
+            ])
+            .output()
+            .await
+            .context("running docker (the demo's Postgres runs in a local container)")?;
+        if !output.status.success() {
+            bail!(
+                "docker run {POSTGRES_IMAGE} failed: {}\nRun infra/scripts/bootstrap.sh to build the image.",
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        let port_line = Command::new("docker")
+            .args(["port", name, "5432/tcp"])
+            .output()
+            .await?;
+        let text = String::from_utf8_lossy(&port_line.stdout);
+        let port = text
+            .lines()
+            .find_map(|line| line.rsplit(':').next().and_then(|p| p.trim().parse().ok()))
+            .with_context(|| format!("no published port for {name}: {text}"))?;
+        let container = Self {
+            name: name.to_owned(),
+            port,
+        };
+        wait_for_port(port, Duration::from_secs(30)).await?;
+        Ok(container)
+    }
+
+    pub fn url(&self, database: &str) -> String {
+        format!(
+            "postgres://postgres:postgres@127.0.0.1:{}/{database}",
+            self.port
+        )
+    }
+
+    /// Waits until Postgres accepts queries, then creates `database`.
+    pub async fn create_database(&self, database: &str) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let admin = loop {
+            match edgeops_store::connect(&self.url("postgres"), 1, Duration::from_secs(2)).await {
+                Ok(pool) => break pool,
+                Err(err) if Instant::now() > deadline => return Err(err.into()),
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        };
+        sqlx::query(&format!("CREATE DATABASE {database}"))
+            .execute(&admin)
+            .await?;
+        admin.close().await;
+        Ok(())
+    }
+
+    pub async fn stop(self) {
+        let _ = Command::new("docker")
+            .args(["rm", "-f", &self.name])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .await;
+    }
+}
