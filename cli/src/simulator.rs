@@ -4,6 +4,9 @@
 
 use chrono::{DateTime, Timelike, Utc};
 
+/// Typical mechanical ventilation of an office or classroom.
+const AIR_CHANGES_PER_HOUR: f64 = 1.5;
+
 /// One room's state.
 #[derive(Debug, Clone)]
 pub struct Room {
@@ -30,10 +33,13 @@ impl Room {
         let hour = f64::from(at.hour()) + f64::from(at.minute()) / 60.0;
         let occupants = occupancy(hour, self.seed);
         let outdoor_co2 = 420.0;
-        // Each occupant exhales ~0.005 L/s CO2; ventilation pulls toward outdoor levels.
-        let rise = occupants * 1.2 * step_secs / 60.0;
-        let decay = (self.co2_ppm - outdoor_co2) * 0.002 * step_secs;
-        self.co2_ppm = (self.co2_ppm + rise - decay).max(outdoor_co2);
+        // Each occupant exhales ~0.005 L/s of CO2 into the room's volume; ventilation at
+        // AIR_CHANGES_PER_HOUR pulls the excess back toward the outdoor level.
+        let volume_litres = 1000.0 * (50.0 + (self.seed % 5) as f64 * 10.0);
+        let rise_ppm_per_sec = occupants * 0.005 / volume_litres * 1e6;
+        let decay_per_sec = AIR_CHANGES_PER_HOUR / 3600.0;
+        let excess = self.co2_ppm - outdoor_co2;
+        self.co2_ppm = outdoor_co2 + (excess + (rise_ppm_per_sec - excess * decay_per_sec) * step_secs).max(0.0);
         let daily = (std::f64::consts::TAU * (hour - 15.0) / 24.0).cos();
         self.temperature_c = 21.0 + 1.5 * daily + 0.08 * occupants;
         self.humidity_pct = (45.0 - 5.0 * daily + 0.3 * occupants).clamp(0.0, 100.0);
