@@ -39,7 +39,8 @@ impl Room {
         let rise_ppm_per_sec = occupants * 0.005 / volume_litres * 1e6;
         let decay_per_sec = AIR_CHANGES_PER_HOUR / 3600.0;
         let excess = self.co2_ppm - outdoor_co2;
-        self.co2_ppm = outdoor_co2 + (excess + (rise_ppm_per_sec - excess * decay_per_sec) * step_secs).max(0.0);
+        self.co2_ppm = outdoor_co2
+            + (excess + (rise_ppm_per_sec - excess * decay_per_sec) * step_secs).max(0.0);
         let daily = (std::f64::consts::TAU * (hour - 15.0) / 24.0).cos();
         self.temperature_c = 21.0 + 1.5 * daily + 0.08 * occupants;
         self.humidity_pct = (45.0 - 5.0 * daily + 0.3 * occupants).clamp(0.0, 100.0);

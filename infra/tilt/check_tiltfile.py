@@ -761,11 +761,11 @@ def live_postgres() -> None:
 
 # --------------------------------------------------------------------------- main
 def main() -> int:
+    global TILTFILE
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--live", action="store_true", help="also start nats-server and Postgres for real")
     ap.add_argument("--tiltfile", type=Path, default=TILTFILE, help="check this file instead of the repo's Tiltfile")
     opts = ap.parse_args()
-    global TILTFILE
     TILTFILE = opts.tiltfile.resolve()
 
     sl = load_starlark()

@@ -5,6 +5,7 @@
 // A test harness: a failed step must fail the test at once, with the reason in the message.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod otlp;
 pub mod services;
 pub mod stack;
 pub mod wait;

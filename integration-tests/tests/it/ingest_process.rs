@@ -14,7 +14,7 @@ use nix::unistd::Pid;
 use crate::support::{count_rows, reading_json};
 
 /// The `edgeops-ingest` binary next to this test binary (`target/<profile>/`).
-fn ingest_binary() -> PathBuf {
+pub fn ingest_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
     let binary = dir.join("edgeops-ingest");

@@ -8,3 +8,4 @@ mod edge_to_postgres;
 mod ingest_process;
 mod provisioning;
 mod support;
+mod telemetry_export;
