@@ -21,6 +21,7 @@ Exits non-zero on any problem.
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import os
@@ -87,6 +88,7 @@ def load_starlark():
                 check=True, stdin=subprocess.DEVNULL,
                 env={**os.environ, "PIP_ROOT_USER_ACTION": "ignore"},
             )
+            importlib.invalidate_caches()  # PY_DIR did not exist when the path was scanned
             import starlark_go  # noqa: F401
     import starlark_go
 

@@ -7,9 +7,12 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
+/// One POST: its path and body.
+type Post = (String, Vec<u8>);
+
 /// Bodies received, by path.
 #[derive(Clone, Default)]
-pub struct Received(Arc<Mutex<Vec<(String, Vec<u8>)>>>);
+pub struct Received(Arc<Mutex<Vec<Post>>>);
 
 impl Received {
     /// Whether any body posted to `path` contains `needle` (names are plain strings in protobuf).
@@ -66,10 +69,10 @@ async fn serve_connection(socket: tokio::net::TcpStream, store: Received) -> std
             if header.is_empty() {
                 break;
             }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
+            if let Some((name, value)) = header.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
             }
         }
         let mut body = vec![0; length];
