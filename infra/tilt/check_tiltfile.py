@@ -11,9 +11,12 @@ Then it asserts the resources and their dependencies come out as intended, for s
 exactly as the Tiltfile wrote them (into a temp dir), then `nats-server -t` on the result.
 
     python3 infra/tilt/check_tiltfile.py          # static checks + render + nats-server -t
+                                                  # (+ the built `edgeops`, if there is one)
     python3 infra/tilt/check_tiltfile.py --live   # also start the hub and leaves for real
                                                   # (ports 4222.., skipped if taken), and
                                                   # Postgres (postgres.sh on a free port)
+    python3 infra/tilt/check_tiltfile.py --e2e    # also run the resources as Tilt would, with
+                                                  # the built binaries, and simulate readings
 
 Exits non-zero on any problem.
 """
@@ -663,6 +666,46 @@ def check_scripts(t: Tilt, tmp: Path) -> dict[str, Path]:
     return confs
 
 
+def check_cli(t: Tilt, confs: dict[str, Path]) -> None:
+    """Against a built `edgeops` (skipped when there is none; this never builds): the
+    subcommands and flags the Tiltfile passes exist, and `edgeops nats-config` renders the
+    same configs as render-nats.sh (the Tiltfile uses the script so it needs no build)."""
+    edgeops = REPO / "target" / "debug" / "edgeops"
+    if not edgeops.exists():
+        print("  skip cli: no target/debug/edgeops (run `cargo build --bins`)")
+        return
+    R = t.resources
+    uses = [["site", "register"], ["status"]]
+    sim = R["simulate-s1"]["serve_argv"]
+    uses.append(["simulate"] + [a for a in sim[2:] if a.startswith("--")])
+    for use in uses:
+        sub = [a for a in use if not a.startswith("--")]
+        r = sh([str(edgeops), *sub, "--help"])
+        if not expect(r.returncode == 0, f"`edgeops {' '.join(sub)}` does not exist: {r.stderr.strip()[:300]}"):
+            continue
+        for flag in (a for a in use if a.startswith("--")):
+            expect(re.search(rf"(^|\s){re.escape(flag)}\b", r.stdout, re.M) is not None, f"`edgeops {' '.join(sub)}` has no {flag}")
+    helped = sh([str(edgeops), "nats-config", "hub", "--help"])
+    if helped.returncode != 0:
+        print("  skip nats-config comparison: this edgeops has no nats-config")
+        ok("cli: `edgeops site register`, `simulate --site --leaf-url --devices --rate`, `status` exist")
+        return
+    for name, conf in confs.items():
+        argv = R[name]["cmd_argv"]
+        store = str(conf.parent / "jetstream")
+        common = ["--client-port", arg_after(argv, "--client-port"), "--monitor-port", arg_after(argv, "--monitor-port"),
+                  "--store-dir", store, "--max-file-store", "1GB"]
+        if argv[1] == "hub":
+            cli = [str(edgeops), "nats-config", "hub", *common, "--leaf-port", arg_after(argv, "--leaf-port")]
+        else:
+            cli = [str(edgeops), "nats-config", "leaf", "--site", arg_after(argv, "--site"), *common,
+                   "--hub-leaf-url", arg_after(argv, "--hub-leaf-url")]
+        r = sh(cli)
+        expect(r.returncode == 0 and r.stdout.rstrip("\n") == conf.read_text().rstrip("\n"),
+               f"{name}: `edgeops nats-config` and render-nats.sh differ ({r.stderr.strip()[:200]})")
+    ok(f"cli: site register / simulate flags / status exist; `edgeops nats-config` renders the same {len(confs)} configs")
+
+
 # --------------------------------------------------------------------------- live checks
 def port_free(port: int) -> bool:
     with socket.socket() as s:
@@ -761,11 +804,102 @@ def live_postgres() -> None:
     ok(f"live: postgres.sh serve -> database edgeops ready (fsync=off) on 127.0.0.1:{port}; SIGTERM removes the container")
 
 
+def run_probe(p: dict, env: dict) -> bool:
+    a = p["action"]
+    try:
+        if a["__tilt__"] == "exec":
+            return sh(a["command"], env=env, timeout=max(p["timeout_secs"], 1) + 2).returncode == 0
+        if a["__tilt__"] == "http_get":
+            url = f"{a['scheme']}://{a['host'] or 'localhost'}:{a['port']}{a['path']}"
+            with urllib.request.urlopen(url, timeout=max(p["timeout_secs"], 1)) as r:
+                return 200 <= r.status < 400
+        with socket.create_connection((a["host"] or "localhost", a["port"]), timeout=max(p["timeout_secs"], 1)):
+            return True
+    except Exception:
+        return False
+
+
+def e2e(t: Tilt, tmp: Path) -> None:
+    """A tiny Tilt: run the resources as the Tiltfile declares them (cmd, then serve_cmd with
+    serve_env, then its readiness probe; in resource_deps order), bootstrap and build taken as
+    done, with the data dir in tmp. Then register, simulate at s1 for a few seconds and look
+    for readings in Postgres. Needs the built binaries and free ports; never builds."""
+    R = t.resources
+    bins = [REPO / "target/debug" / b for b in ("edgeops", "edgeops-ingest", "edgeops-edge-gateway")]
+    if not all(b.exists() for b in bins):
+        problem("e2e: needs target/debug/{edgeops,edgeops-ingest,edgeops-edge-gateway}: run `cargo build --bins` first")
+        return
+    ports = [4222, 8222, 7422, PG_PORT] + [p for s in LEAF for p in LEAF[s]]
+    busy = [p for p in ports if not port_free(p)]
+    if busy:
+        problem(f"e2e: ports {busy} are taken (a running dev loop?)")
+        return
+    data = str(REPO / "target" / "tilt")
+    fix = lambda argv: [a.replace(data, str(tmp)) for a in argv]  # noqa: E731
+    done = {"bootstrap", "build"}
+    procs: list[tuple[str, subprocess.Popen]] = []
+    logs = tmp / "logs"
+    logs.mkdir()
+
+    def start(name: str) -> bool:
+        r = R[name]
+        if r["cmd_argv"]:
+            argv = r["cmd_argv"] if isinstance(r["cmd"], list) else ["sh", "-c", r["cmd"]]
+            res = sh(fix(argv), cwd=REPO, env={**os.environ, **r["env"]}, timeout=120)
+            if not expect(res.returncode == 0, f"e2e {name}: cmd failed: {res.stdout[-500:]}{res.stderr[-500:]}"):
+                return False
+            print(f"  ..   {name}: cmd ok {res.stdout.strip()[-120:]!r}")
+        if r["serve_argv"]:
+            log = open(logs / f"{name}.log", "w")
+            argv = r["serve_argv"] if isinstance(r["serve_cmd"], list) else ["sh", "-c", r["serve_cmd"]]
+            procs.append((name, subprocess.Popen(fix(argv), cwd=REPO, env={**os.environ, **r["serve_env"]},
+                                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)))
+            if r["readiness_probe"]:
+                t0 = time.time()
+                if not wait_for(lambda: run_probe(r["readiness_probe"], dict(os.environ)), 90):
+                    problem(f"e2e {name}: never ready; log tail:\n{(logs / f'{name}.log').read_text()[-1500:]}")
+                    return False
+                print(f"  ..   {name}: ready after {time.time() - t0:.1f}s")
+        return True
+
+    try:
+        order = [n for n in t.order if n not in done and R[n]["auto_init"]]
+        while order:
+            runnable = [n for n in order if set(R[n]["resource_deps"]) <= done]
+            if not expect(runnable, f"e2e: stuck with {order}"):
+                return
+            n = runnable[0]
+            if not start(n):
+                return
+            done.add(n)
+            order.remove(n)
+        if not start("simulate-s1"):
+            return
+        pg = f"postgres://postgres:postgres@127.0.0.1:{PG_PORT}/edgeops"
+        count = wait_for(lambda: int(sh(["psql", "-X", "-tA", "-c", "SELECT count(*) FROM ingest.readings", pg]).stdout.strip() or 0), 30)
+        expect(bool(count), "e2e: no readings reached Postgres from simulate-s1")
+        status = sh(fix(R["status"]["cmd_argv"]), env={**os.environ, **R["status"]["env"]}, timeout=30)
+        expect(status.returncode == 0, f"e2e status: {status.stderr[-500:]}")
+        ok(f"e2e: all auto resources came up in resource_deps order; simulate-s1 -> {count} readings in Postgres; status ok")
+    finally:
+        for name, p in reversed(procs):
+            if p.poll() is None:
+                os.killpg(p.pid, 15)
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, 9)
+                    p.wait()
+        sh([str(REPO / "infra/tilt/postgres.sh"), "stop"])
+
+
 # --------------------------------------------------------------------------- main
 def main() -> int:
     global TILTFILE
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--live", action="store_true", help="also start nats-server and Postgres for real")
+    ap.add_argument("--e2e", action="store_true",
+                    help="run the whole loop as Tilt would (needs the built binaries and the dev ports free)")
     ap.add_argument("--tiltfile", type=Path, default=TILTFILE, help="check this file instead of the repo's Tiltfile")
     opts = ap.parse_args()
     TILTFILE = opts.tiltfile.resolve()
@@ -786,11 +920,15 @@ def main() -> int:
     print("shell the Tiltfile runs:")
     with tempfile.TemporaryDirectory(prefix="tiltcheck-") as tmp:
         confs = check_scripts(t, Path(tmp))
+        check_cli(t, confs)
         if opts.live:
             print("live:")
             if len(confs) == 3:
                 live_nats(t, confs)
             live_postgres()
+        if opts.e2e:
+            print("e2e:")
+            e2e(t, Path(tmp))
     print()
     if PROBLEMS:
         print(f"Tiltfile check: {len(PROBLEMS)} problem(s)")
