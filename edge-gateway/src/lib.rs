@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod forward;
+pub mod reduction;
 pub mod startup;
 
 pub use config::GatewayConfig;

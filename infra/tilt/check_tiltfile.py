@@ -531,7 +531,7 @@ def check_default(t: Tilt) -> None:
     expect(a and a["__tilt__"] == "exec" and a["command"][-1] == "ready" and a["command"][-2].endswith("infra/tilt/postgres.sh"),
            f"postgres: readiness {a}")
     a = action("ingest")
-    expect(a and a["__tilt__"] == "exec" and a["command"][1:] == ["8222", "edgeops-ingest"], f"ingest: readiness {a}")
+    expect(a and a["__tilt__"] == "exec" and a["command"][1:] == ["8222", "edgeops-ingest", "$SRV.PING.ingest"], f"ingest: readiness {a}")
     for s in sites:
         a = action(f"gateway-{s}")
         expect(a and a["__tilt__"] == "exec" and a["command"][1:] == [str(LEAF[s][1]), f"edgeops-gateway-{s}"],
@@ -650,7 +650,14 @@ def check_scripts(t: Tilt, tmp: Path) -> dict[str, Path]:
             for line in (f'listen: "127.0.0.1:{client}"', f'http: "127.0.0.1:{monitor}"', f'domain: "edge-{s}"',
                          'url: "nats-leaf://127.0.0.1:7422"', f'server_name: "edge-{s}"'):
                 expect(line in text, f"leaf {s} config lacks {line}")
-    ok(f"render-nats.sh, run as the Tiltfile runs it: {len(confs)} configs, ports and domains as intended")
+    # JetStream refuses a stream whose max_bytes the server's max_file_store cannot reserve:
+    # READINGS at the hub takes 4 GiB, a site's raw stream 2 GiB (shared/bus topology.rs).
+    for name, conf in confs.items():
+        m = re.search(r"max_file_store:\s*(\d+)\s*([KMGT]?)B?\b", conf.read_text(), re.I)
+        size = int(m.group(1)) * 1024 ** " KMGT".index((m.group(2) or " ").upper()) if m else 0
+        need = (8 if name == "nats-hub" else 4) * 1024**3
+        expect(size >= need, f"{name}: max_file_store {m.group(1) + m.group(2) + 'B' if m else 'unset'} is below {need // 1024**3} GiB, too small for its streams")
+    ok(f"render-nats.sh, run as the Tiltfile runs it: {len(confs)} configs, ports, domains and store limits as intended")
 
     bad = sh([str(REPO / "infra/tilt/render-nats.sh"), "leaf", "--site", "a.b", "--dir", str(tmp / "bad")])
     expect(bad.returncode != 0, "render-nats.sh accepts site 'a.b'")
@@ -694,7 +701,7 @@ def check_cli(t: Tilt, confs: dict[str, Path]) -> None:
         argv = R[name]["cmd_argv"]
         store = str(conf.parent / "jetstream")
         common = ["--client-port", arg_after(argv, "--client-port"), "--monitor-port", arg_after(argv, "--monitor-port"),
-                  "--store-dir", store, "--max-file-store", "1GB"]
+                  "--store-dir", store, "--max-file-store", arg_after(argv, "--max-file-store") or "20GB"]
         if argv[1] == "hub":
             cli = [str(edgeops), "nats-config", "hub", *common, "--leaf-port", arg_after(argv, "--leaf-port")]
         else:
@@ -762,6 +769,11 @@ def live_nats(t: Tilt, confs: dict[str, Path]) -> None:
             c.sendall(b'CONNECT {"name":"tiltcheck-client","verbose":false,"pedantic":false}\r\nPING\r\n')
             expect(b"PONG" in c.recv(4096), "no PONG from the hub")
             expect(wait_for(lambda: sh([probe, "8222", "tiltcheck-client"]).returncode == 0, 5), "probe-connz.sh misses a connected client")
+            expect(sh([probe, "8222", "tiltcheck-client", "$SRV.PING.tiltcheck"]).returncode != 0, "probe-connz.sh passes without the subscription")
+            c.sendall(b"SUB $SRV.PING.tiltcheck 1\r\nPING\r\n")
+            expect(b"PONG" in c.recv(4096), "no PONG after SUB")
+            expect(wait_for(lambda: sh([probe, "8222", "tiltcheck-client", "$SRV.PING.tiltcheck"]).returncode == 0, 5),
+                   "probe-connz.sh misses the subscription")
         ok(f"live: hub + {leaves} leaves start from the rendered configs, leaves link up, domains edge-sN, probe-connz.sh works")
     finally:
         for p in procs:
@@ -856,8 +868,12 @@ def e2e(t: Tilt, tmp: Path) -> None:
                                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)))
             if r["readiness_probe"]:
                 t0 = time.time()
-                if not wait_for(lambda: run_probe(r["readiness_probe"], dict(os.environ)), 90):
-                    problem(f"e2e {name}: never ready; log tail:\n{(logs / f'{name}.log').read_text()[-1500:]}")
+                proc = procs[-1][1]
+                ready = wait_for(lambda: proc.poll() is not None or run_probe(r["readiness_probe"], dict(os.environ)), 90)
+                if not ready or proc.poll() is not None:
+                    head = "\n".join((logs / f"{name}.log").read_text().splitlines()[:25])
+                    why = f"exited {proc.returncode}" if proc.poll() is not None else "never ready"
+                    problem(f"e2e {name}: {why}; log head:\n{head}")
                     return False
                 print(f"  ..   {name}: ready after {time.time() - t0:.1f}s")
         return True

@@ -6,19 +6,21 @@
 #   render-nats.sh hub  --dir DIR [--client-port 4222] [--monitor-port 8222] [--leaf-port 7422]
 #   render-nats.sh leaf --site s1 --dir DIR [--client-port 4223] [--monitor-port 8223]
 #                       [--hub-leaf-url nats-leaf://127.0.0.1:7422]
-#   common: [--host 127.0.0.1] [--max-file-store 1GB] [--store-dir DIR/jetstream]
+#   common: [--host 127.0.0.1] [--max-file-store 20GB] [--store-dir DIR/jetstream]
+#   (max_file_store bounds what streams may reserve, not disk in use: the hub's READINGS
+#   stream alone reserves 4 GiB and a site's raw stream 2 GiB, so keep it well above that)
 #
 # Writes DIR/nats.conf (JetStream store in DIR/jetstream unless --store-dir) and prints its path.
 set -euo pipefail
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { printf 'render-nats: %s\n' "$*" >&2; exit 1; }
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 kind=${1:-}
 case "$kind" in hub|leaf) shift ;; *) usage ;; esac
 
-dir="" site="" host=127.0.0.1 max_file_store=1GB store_dir=""
+dir="" site="" host=127.0.0.1 max_file_store=20GB store_dir=""
 if [ "$kind" = hub ]; then client_port=4222 monitor_port=8222; else client_port=4223 monitor_port=8223; fi
 leaf_port=7422 hub_leaf_url=nats-leaf://127.0.0.1:7422
 while [ $# -gt 0 ]; do
@@ -39,7 +41,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$dir" ] || die "--dir is required"
 for p in "$client_port" "$monitor_port" "$leaf_port"; do
-    [[ $p =~ ^[0-9]+$ ]] && [ "$p" -ge 1 ] && [ "$p" -le 65535 ] || die "not a port: $p"
+    if ! [[ $p =~ ^[0-9]+$ ]] || [ "$p" -lt 1 ] || [ "$p" -gt 65535 ]; then die "not a port: $p"; fi
 done
 if [ "$kind" = leaf ]; then
     # The same rule as SiteId in shared/contracts: it becomes a subject token and a domain.

@@ -1,0 +1,69 @@
+//! Window aggregates: per device and metric, min/max/mean/count over fixed windows.
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One metric of one device over one window `[start, start + window)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowAggregate {
+    pub metric: String,
+    pub window_start: DateTime<Utc>,
+    pub window_secs: i64,
+    pub min: f64,
+    pub max: f64,
+    pub mean: f64,
+    pub count: u64,
+}
+
+/// The running aggregate of the current window.
+#[derive(Debug, Clone)]
+pub(crate) struct Accumulator {
+    window_start: i64,
+    min: f64,
+    max: f64,
+    sum: f64,
+    count: u64,
+}
+
+/// The start (seconds since the epoch) of the window holding `ts`.
+pub(crate) fn window_of(ts: DateTime<Utc>, window_secs: i64) -> i64 {
+    ts.timestamp().div_euclid(window_secs) * window_secs
+}
+
+impl Accumulator {
+    pub(crate) fn new(window_start: i64, value: f64) -> Self {
+        Self {
+            window_start,
+            min: value,
+            max: value,
+            sum: value,
+            count: 1,
+        }
+    }
+
+    pub(crate) fn window_start(&self) -> i64 {
+        self.window_start
+    }
+
+    pub(crate) fn add(&mut self, value: f64) {
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
+        self.sum += value;
+        self.count += 1;
+    }
+
+    pub(crate) fn finish(&self, metric: &str, window_secs: i64) -> WindowAggregate {
+        WindowAggregate {
+            metric: metric.to_owned(),
+            window_start: Utc
+                .timestamp_opt(self.window_start, 0)
+                .single()
+                .unwrap_or_default(),
+            window_secs,
+            min: self.min,
+            max: self.max,
+            mean: self.sum / self.count as f64,
+            count: self.count,
+        }
+    }
+}
