@@ -1,6 +1,10 @@
 use std::time::Duration;
 
+use anyhow::Context as _;
+
 use edgeops_contracts::SiteId;
+
+use crate::reduction::ReductionPolicy;
 
 /// The gateway's settings; every flag also reads an `EDGEOPS_*` environment variable.
 #[derive(Debug, Clone, clap::Args)]
@@ -27,6 +31,10 @@ pub struct GatewayConfig {
     /// Most bytes of raw readings kept at the site (oldest are dropped first).
     #[arg(long, env = "EDGEOPS_RAW_MAX_BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
     pub raw_max_bytes: i64,
+    /// Reduction policy: `default` (indoor air: dead-bands, alerts, hourly aggregates, 1 %
+    /// samples), `forward-all` (every reading unchanged), or the path of a JSON policy file.
+    #[arg(long, env = "EDGEOPS_REDUCTION_POLICY", default_value = "default")]
+    pub policy: String,
     /// Timeout for the hub's acknowledgement of a forwarded reading, in milliseconds.
     #[arg(long, env = "EDGEOPS_HUB_ACK_TIMEOUT_MS", default_value_t = 5000)]
     pub hub_ack_timeout_ms: u64,
@@ -45,7 +53,21 @@ impl GatewayConfig {
             batch_linger_ms: 20,
             raw_retention_hours: 168,
             raw_max_bytes: 2 * 1024 * 1024 * 1024,
+            policy: "forward-all".into(),
             hub_ack_timeout_ms: 5000,
+        }
+    }
+
+    /// The reduction policy this config names.
+    pub fn reduction_policy(&self) -> anyhow::Result<ReductionPolicy> {
+        match self.policy.as_str() {
+            "default" => Ok(ReductionPolicy::indoor_air_default()),
+            "forward-all" => Ok(ReductionPolicy::forward_all()),
+            path => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading policy file {path}"))?;
+                ReductionPolicy::from_json(&text).with_context(|| format!("policy file {path}"))
+            }
         }
     }
 

@@ -46,8 +46,11 @@ pub async fn run_with_stats(
     // Publishing needs no API domain: the hub stream answers over the leaf link.
     let mut hub = jetstream::new(client.clone());
     hub.set_timeout(config.hub_ack_timeout());
+    let policy = config.reduction_policy()?;
     let forwarder = Forwarder {
         site: site.clone(),
+        policy,
+        planner: Default::default(),
         local,
         hub,
         cursor: Cursor::new(state),

@@ -38,8 +38,18 @@ pub fn spawn_ingest(stack: &TestStack) -> Running {
 }
 
 pub fn spawn_gateway(stack: &TestStack, site: &str) -> (Running, Arc<ForwarderStats>) {
+    spawn_gateway_with_policy(stack, site, "forward-all")
+}
+
+/// A gateway with a reduction policy (`default`, `forward-all` or a policy file's path).
+pub fn spawn_gateway_with_policy(
+    stack: &TestStack,
+    site: &str,
+    policy: &str,
+) -> (Running, Arc<ForwarderStats>) {
     let leaf = stack.leaf(site);
-    let config = GatewayConfig::local(leaf.site.clone(), leaf.url.clone());
+    let mut config = GatewayConfig::local(leaf.site.clone(), leaf.url.clone());
+    config.policy = policy.to_owned();
     let stats = Arc::new(ForwarderStats::default());
     let stop = CancellationToken::new();
     let signal = stop.clone();

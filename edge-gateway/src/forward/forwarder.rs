@@ -1,11 +1,12 @@
-//! The forwarder: reads the local stream in order from the cursor, publishes each reading to
-//! the hub with `Nats-Msg-Id = <site>:<local sequence>`, waits for the hub's acknowledgement
-//! of the whole batch, then advances the cursor. A failed batch (link down, hub busy) is
-//! retried from the cursor with backoff: nothing is skipped, and what the hub already stored
-//! is de-duplicated there (and, past the duplicate window, by ingest's natural key).
+//! The forwarder: reads the local stream in order from the cursor, applies the site's reduction
+//! policy, publishes what it selects to the hub with `Nats-Msg-Id = <site>:<local sequence>`,
+//! waits for the hub's acknowledgement of the whole batch, then advances the cursor. A failed
+//! batch (link down, hub busy) is retried from the cursor with backoff, re-planned from the
+//! reduction state before it: nothing is skipped, and what the hub already stored is
+//! de-duplicated there (and, past the duplicate window, by ingest's natural key).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_nats::HeaderMap;
@@ -17,23 +18,43 @@ use edgeops_bus::headers;
 use edgeops_contracts::{SiteId, streams, subjects};
 use edgeops_telemetry::names;
 use futures::StreamExt;
+use opentelemetry::KeyValue;
 use opentelemetry::metrics::Counter;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::cursor::Cursor;
+use crate::reduction::{Outgoing, ReductionPolicy, SitePlanner};
 
 /// Counters since start.
 #[derive(Default)]
 pub struct ForwarderStats {
+    /// Raw readings read from the local stream, and their payload bytes.
+    pub raw: AtomicU64,
+    pub raw_bytes: AtomicU64,
+    /// Messages sent to the hub (reduced readings and aggregates), and their payload bytes.
     pub forwarded: AtomicU64,
     pub forwarded_bytes: AtomicU64,
     pub failed_batches: AtomicU64,
     pub cursor: AtomicU64,
 }
 
+impl ForwarderStats {
+    /// Bytes sent to the hub per raw byte received (the figure the policy is judged by).
+    pub fn byte_ratio(&self) -> f64 {
+        let raw = self.raw_bytes.load(Ordering::Relaxed);
+        if raw == 0 {
+            0.0
+        } else {
+            self.forwarded_bytes.load(Ordering::Relaxed) as f64 / raw as f64
+        }
+    }
+}
+
 pub struct Forwarder {
     pub site: SiteId,
+    pub policy: ReductionPolicy,
+    pub planner: Mutex<SitePlanner>,
     pub local: jetstream::Context,
     pub hub: jetstream::Context,
     pub cursor: Cursor,
@@ -52,24 +73,40 @@ enum BatchError {
     Cursor(#[from] super::cursor::CursorError),
 }
 
+/// The gateway's OpenTelemetry counters; the forwarded/raw byte ratio is their quotient.
+struct GatewayMetrics {
+    forwarded: Counter<u64>,
+    raw_bytes: Counter<u64>,
+    forwarded_bytes: Counter<u64>,
+    site: [KeyValue; 1],
+}
+
+impl GatewayMetrics {
+    fn new(site: &SiteId) -> Self {
+        let meter = opentelemetry::global::meter("edgeops.gateway");
+        Self {
+            forwarded: meter.u64_counter(names::GATEWAY_FORWARDED).build(),
+            raw_bytes: meter.u64_counter(names::GATEWAY_RAW_BYTES).build(),
+            forwarded_bytes: meter.u64_counter(names::GATEWAY_FORWARDED_BYTES).build(),
+            site: [KeyValue::new("site", site.to_string())],
+        }
+    }
+}
+
 impl Forwarder {
-    /// Forwards until `shutdown`; a batch in flight is finished (acknowledged or abandoned
-    /// to be resent) before returning.
+    /// Forwards until `shutdown`; a batch in flight is finished (acknowledged, or abandoned to be
+    /// resent) before returning.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let forwarded_counter = opentelemetry::global::meter("edgeops.gateway")
-            .u64_counter(names::GATEWAY_FORWARDED)
-            .build();
+        let metrics = GatewayMetrics::new(&self.site);
         let mut backoff = Duration::from_millis(100);
         let mut position = self.cursor.load().await?;
         self.stats.cursor.store(position, Ordering::Relaxed);
         tracing::info!(site = %self.site, cursor = position, "forwarder resuming after cursor");
         while !shutdown.is_cancelled() {
-            match self
-                .forward_from(position, &shutdown, &forwarded_counter)
-                .await
-            {
+            match self.forward_from(position, &shutdown, &metrics).await {
                 Ok(last) => {
                     position = last;
+                    backoff = Duration::from_millis(100);
                 }
                 Err((last, err)) => {
                     position = last;
@@ -80,10 +117,8 @@ impl Forwarder {
                         () = shutdown.cancelled() => {}
                     }
                     backoff = (backoff * 2).min(Duration::from_secs(5));
-                    continue;
                 }
             }
-            backoff = Duration::from_millis(100);
         }
         Ok(())
     }
@@ -94,13 +129,14 @@ impl Forwarder {
         &self,
         after: u64,
         shutdown: &CancellationToken,
-        counter: &Counter<u64>,
+        metrics: &GatewayMetrics,
     ) -> Result<u64, (u64, BatchError)> {
+        let local = |e: async_nats::Error| (after, BatchError::Local(e));
         let stream = self
             .local
             .get_stream(streams::LOCAL_READINGS)
             .await
-            .map_err(|e| (after, BatchError::Local(e.into())))?;
+            .map_err(|e| local(e.into()))?;
         let consumer = stream
             .create_consumer(pull::OrderedConfig {
                 filter_subject: subjects::raw_readings_of_site(&self.site),
@@ -110,11 +146,8 @@ impl Forwarder {
                 ..Default::default()
             })
             .await
-            .map_err(|e| (after, BatchError::Local(e.into())))?;
-        let mut messages = consumer
-            .messages()
-            .await
-            .map_err(|e| (after, BatchError::Local(e.into())))?;
+            .map_err(|e| local(e.into()))?;
+        let mut messages = consumer.messages().await.map_err(|e| local(e.into()))?;
         let mut position = after;
         while !shutdown.is_cancelled() {
             let batch = self
@@ -127,29 +160,47 @@ impl Forwarder {
                 .map(|i| i.stream_sequence)
                 .map_err(|e| (position, BatchError::Local(e)))?;
             let span = tracing::info_span!("edgeops.gateway.forward_batch", site = %self.site, readings = batch.len(), last_sequence);
-            self.publish_batch(&batch)
-                .instrument(span)
-                .await
-                .map_err(|e| (position, e))?;
+            let (outgoing, before) = self.plan(&batch);
+            if let Err(err) = self.publish(&outgoing, &batch).instrument(span).await {
+                // The same readings are planned again from the same state when resent.
+                if let Ok(mut planner) = self.planner.lock() {
+                    *planner = before;
+                }
+                return Err((position, err));
+            }
             self.cursor
                 .save(last_sequence)
                 .await
                 .map_err(|e| (position, e.into()))?;
             position = last_sequence;
-            let bytes: usize = batch.iter().map(|m| m.payload.len()).sum();
-            self.stats
-                .forwarded
-                .fetch_add(batch.len() as u64, Ordering::Relaxed);
-            self.stats
-                .forwarded_bytes
-                .fetch_add(bytes as u64, Ordering::Relaxed);
-            self.stats.cursor.store(position, Ordering::Relaxed);
-            counter.add(
-                batch.len() as u64,
-                &[opentelemetry::KeyValue::new("site", self.site.to_string())],
-            );
+            self.record(&batch, &outgoing, position, metrics);
         }
         Ok(position)
+    }
+
+    fn record(
+        &self,
+        batch: &[Message],
+        outgoing: &[Outgoing],
+        position: u64,
+        metrics: &GatewayMetrics,
+    ) {
+        let raw_bytes: u64 = batch.iter().map(|m| m.payload.len() as u64).sum();
+        let sent_bytes: u64 = outgoing.iter().map(|o| o.payload.len() as u64).sum();
+        self.stats
+            .raw
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        self.stats.raw_bytes.fetch_add(raw_bytes, Ordering::Relaxed);
+        self.stats
+            .forwarded
+            .fetch_add(outgoing.len() as u64, Ordering::Relaxed);
+        self.stats
+            .forwarded_bytes
+            .fetch_add(sent_bytes, Ordering::Relaxed);
+        self.stats.cursor.store(position, Ordering::Relaxed);
+        metrics.raw_bytes.add(raw_bytes, &metrics.site);
+        metrics.forwarded_bytes.add(sent_bytes, &metrics.site);
+        metrics.forwarded.add(outgoing.len() as u64, &metrics.site);
     }
 
     async fn collect(
@@ -175,31 +226,56 @@ impl Forwarder {
         Ok(batch)
     }
 
-    /// Publishes every reading of the batch, pipelined, then waits for every acknowledgement.
-    async fn publish_batch(&self, batch: &[Message]) -> Result<(), BatchError> {
-        let mut acks: Vec<PublishAckFuture> = Vec::with_capacity(batch.len());
-        for message in batch {
-            let Some(subject) = subjects::hub_subject_for_raw(message.subject.as_str()) else {
-                continue;
-            };
-            let sequence = message
-                .info()
-                .map(|i| i.stream_sequence)
-                .map_err(BatchError::Local)?;
+    /// What the policy sends for this batch, and the planner state before it.
+    fn plan(&self, batch: &[Message]) -> (Vec<Outgoing>, SitePlanner) {
+        let Ok(mut planner) = self.planner.lock() else {
+            return (Vec::new(), SitePlanner::default());
+        };
+        let before = planner.clone();
+        let now = chrono::Utc::now();
+        let outgoing = batch
+            .iter()
+            .flat_map(|message| {
+                let sequence = message
+                    .info()
+                    .map(|i| i.stream_sequence)
+                    .unwrap_or_default();
+                planner.plan(
+                    &self.policy,
+                    self.site.as_str(),
+                    sequence,
+                    message.subject.as_str(),
+                    &message.payload,
+                    now,
+                )
+            })
+            .collect();
+        (outgoing, before)
+    }
+
+    /// Publishes every outgoing message, pipelined, then waits for every acknowledgement.
+    async fn publish(&self, outgoing: &[Outgoing], batch: &[Message]) -> Result<(), BatchError> {
+        let traceparent = batch.iter().find_map(|m| {
+            m.headers
+                .as_ref()
+                .and_then(|h| h.get("traceparent"))
+                .cloned()
+        });
+        let mut acks: Vec<PublishAckFuture> = Vec::with_capacity(outgoing.len());
+        for message in outgoing {
             let mut header_map = HeaderMap::new();
-            if let Some(traceparent) = message.headers.as_ref().and_then(|h| h.get("traceparent")) {
-                header_map.insert("traceparent", traceparent.as_str());
-            } else {
-                edgeops_telemetry::propagation::inject_current_span(&mut header_map);
+            match &traceparent {
+                Some(value) => header_map.insert("traceparent", value.as_str()),
+                None => edgeops_telemetry::propagation::inject_current_span(&mut header_map),
             }
             header_map.insert(headers::SITE, self.site.as_str());
             let publish = PublishMessage::build()
-                .payload(message.payload.clone())
+                .payload(message.payload.clone().into())
                 .headers(header_map)
-                .message_id(format!("{}:{sequence}", self.site));
+                .message_id(message.message_id.as_str());
             let ack = self
                 .hub
-                .send_publish(subject, publish)
+                .send_publish(message.subject.clone(), publish)
                 .await
                 .map_err(|e| BatchError::Hub(e.into()))?;
             acks.push(ack);

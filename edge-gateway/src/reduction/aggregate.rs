@@ -1,19 +1,8 @@
 //! Window aggregates: per device and metric, min/max/mean/count over fixed windows.
 
 use chrono::{DateTime, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
 
-/// One metric of one device over one window `[start, start + window)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WindowAggregate {
-    pub metric: String,
-    pub window_start: DateTime<Utc>,
-    pub window_secs: i64,
-    pub min: f64,
-    pub max: f64,
-    pub mean: f64,
-    pub count: u64,
-}
+pub use edgeops_contracts::aggregate::WindowAggregate;
 
 /// The running aggregate of the current window.
 #[derive(Debug, Clone)]

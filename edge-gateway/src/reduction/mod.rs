@@ -9,9 +9,11 @@
 //! publishes what comes out.
 
 pub mod aggregate;
+pub mod plan;
 pub mod policy;
 pub mod reducer;
 
 pub use aggregate::WindowAggregate;
+pub use plan::{Outgoing, SitePlanner};
 pub use policy::{MetricRule, ReductionPolicy};
-pub use reducer::{Reduced, Reducer};
+pub use reducer::{ForwardKind, Reduced, Reducer};

@@ -7,5 +7,6 @@ mod dead_letters;
 mod edge_to_postgres;
 mod ingest_process;
 mod provisioning;
+mod reduction;
 mod support;
 mod telemetry_export;

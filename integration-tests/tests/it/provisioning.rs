@@ -40,12 +40,14 @@ async fn provisioning_twice_changes_nothing_and_a_changed_config_is_applied() {
         ..settings
     };
     let third = provision(&js, &hub_topology(&changed)).await.unwrap();
-    // The duplicate window is shared by all three hub streams, the max age only by READINGS.
+    // The duplicate window is shared by every hub stream; max age and ack wait by the two data paths.
     let expected: Vec<String> = [
         "stream:READINGS",
+        "stream:AGGREGATES",
         "stream:DEAD_LETTERS",
         "stream:EVENTS",
         "consumer:READINGS/ingest",
+        "consumer:AGGREGATES/ingest-aggregates",
     ]
     .map(String::from)
     .into();

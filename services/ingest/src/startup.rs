@@ -6,13 +6,16 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use async_nats::jetstream;
-use edgeops_bus::topology::{HubSettings, INGEST_CONSUMER, hub_topology};
+use edgeops_bus::topology::{
+    HubSettings, INGEST_AGGREGATES_CONSUMER, INGEST_CONSUMER, hub_topology,
+};
 use edgeops_bus::{ConsumerRunner, RunnerConfig};
 use edgeops_contracts::{ReadingLimits, streams};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::IngestConfig;
 use crate::domain::sites::KnownSites;
+use crate::handlers::aggregates::AggregatesHandler;
 use crate::handlers::readings::ReadingsHandler;
 use crate::handlers::sites::follow_sites;
 use crate::service::{self, IngestStats};
@@ -74,6 +77,20 @@ pub async fn run(
         handler,
     );
 
+    let aggregates_runner = ConsumerRunner::new(
+        js.clone(),
+        RunnerConfig {
+            stream: streams::HUB_AGGREGATES.into(),
+            durable: INGEST_AGGREGATES_CONSUMER.into(),
+            batch_size: 100,
+            batch_linger: config.batch_linger(),
+            concurrency: 1,
+            max_deliver: config.max_deliver,
+            retry_delay: config.retry_delay(),
+        },
+        AggregatesHandler { pool: pool.clone() },
+    );
+
     let watcher = tokio::spawn(follow_sites(sites_bucket, sites.clone(), token.clone()));
     let report_sites = sites.clone();
     let report_stats = stats.clone();
@@ -84,7 +101,13 @@ pub async fn run(
     ));
     tracing::info!(nats = %config.nats_url, batch_size = config.batch_size, concurrency = config.concurrency, "ingest running");
 
-    let consuming = runner.run(token.clone());
+    let consuming = async {
+        let (readings, aggregates) = tokio::join!(
+            runner.run(token.clone()),
+            aggregates_runner.run(token.clone())
+        );
+        readings.and(aggregates)
+    };
     tokio::pin!(consuming);
     let stop = token.clone();
     let outcome = tokio::select! {

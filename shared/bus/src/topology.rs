@@ -39,6 +39,8 @@ impl Default for HubSettings {
 
 /// The durable consumer ingest pulls from (shared by all ingest replicas).
 pub const INGEST_CONSUMER: &str = "ingest";
+/// The durable consumer ingest's aggregates handler pulls from.
+pub const INGEST_AGGREGATES_CONSUMER: &str = "ingest-aggregates";
 
 pub fn hub_topology(settings: &HubSettings) -> Topology {
     Topology {
@@ -53,6 +55,16 @@ pub fn hub_topology(settings: &HubSettings) -> Topology {
                 retention: stream::RetentionPolicy::Limits,
                 max_age: settings.readings_max_age,
                 max_bytes: settings.readings_max_bytes,
+                duplicate_window: settings.duplicate_window,
+                ..Default::default()
+            },
+            stream::Config {
+                name: streams::HUB_AGGREGATES.into(),
+                description: Some("Window aggregates forwarded by edge gateways".into()),
+                subjects: vec![subjects::all_hub_aggregates()],
+                storage: stream::StorageType::File,
+                retention: stream::RetentionPolicy::Limits,
+                max_age: settings.readings_max_age,
                 duplicate_window: settings.duplicate_window,
                 ..Default::default()
             },
@@ -78,17 +90,28 @@ pub fn hub_topology(settings: &HubSettings) -> Topology {
                 ..Default::default()
             },
         ],
-        consumers: vec![ConsumerSpec {
-            stream: streams::HUB_READINGS.into(),
-            durable: INGEST_CONSUMER.into(),
-            filter_subject: subjects::all_hub_readings(),
-            ack_wait: settings.ingest_ack_wait,
-            // One more than the runner's limit: the runner dead-letters on the last delivery
-            // it sees, so the server never silently stops delivering a message.
-            max_deliver: settings.ingest_max_deliver + 1,
-            max_ack_pending: 20_000,
-            description: "ingest: validate readings and write them to Postgres".into(),
-        }],
+        consumers: vec![
+            ConsumerSpec {
+                stream: streams::HUB_READINGS.into(),
+                durable: INGEST_CONSUMER.into(),
+                filter_subject: subjects::all_hub_readings(),
+                ack_wait: settings.ingest_ack_wait,
+                // One more than the runner's limit: the runner dead-letters on the last delivery
+                // it sees, so the server never silently stops delivering a message.
+                max_deliver: settings.ingest_max_deliver + 1,
+                max_ack_pending: 20_000,
+                description: "ingest: validate readings and write them to Postgres".into(),
+            },
+            ConsumerSpec {
+                stream: streams::HUB_AGGREGATES.into(),
+                durable: INGEST_AGGREGATES_CONSUMER.into(),
+                filter_subject: subjects::all_hub_aggregates(),
+                ack_wait: settings.ingest_ack_wait,
+                max_deliver: settings.ingest_max_deliver + 1,
+                max_ack_pending: 20_000,
+                description: "ingest: write window aggregates to Postgres".into(),
+            },
+        ],
         key_values: vec![kv::Config {
             bucket: streams::SITES_BUCKET.into(),
             description: "Registered sites; ingest accepts readings only from these".into(),

@@ -2,6 +2,7 @@
 //! envelope and its upcasting, dead-letter records. Pure types and rules: no I/O lives here,
 //! so the edge, the hub services and the tests all agree on one definition.
 
+pub mod aggregate;
 pub mod dead_letter;
 pub mod envelope;
 pub mod events;

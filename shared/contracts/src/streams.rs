@@ -3,6 +3,8 @@
 
 /// Hub stream of forwarded readings (`edgeops.readings.>`), domain `hub`.
 pub const HUB_READINGS: &str = "READINGS";
+/// Hub stream of window aggregates from edge gateways (`edgeops.aggregates.>`), domain `hub`.
+pub const HUB_AGGREGATES: &str = "AGGREGATES";
 /// Hub stream of dead letters (`edgeops.dlq.>`), domain `hub`.
 pub const DEAD_LETTERS: &str = "DEAD_LETTERS";
 /// Hub stream of domain events (`edgeops.events.>`), domain `hub`.

@@ -5,6 +5,7 @@
 //! |-------------------------------------------|--------------------------|---------------------------|
 //! | `edgeops.raw.<site>.<device>`             | sensors, at the site     | `READINGS_LOCAL` (edge-<site>) |
 //! | `edgeops.readings.<site>.<device>`        | edge gateway, forwarded  | `READINGS` (hub)          |
+//! | `edgeops.aggregates.<site>.<device>`      | edge gateway, windows    | `AGGREGATES` (hub)        |
 //! | `edgeops.dlq.<consumer>.<reason>`         | any consumer             | `DEAD_LETTERS` (hub)      |
 //! | `edgeops.events.<aggregate>.<id>`         | services                 | `EVENTS` (hub)            |
 //! | `edgeops.svc.<service>.<endpoint>`        | request/reply endpoints  | -                         |
@@ -14,6 +15,7 @@ use crate::ids::{DeviceId, SiteId};
 pub const ROOT: &str = "edgeops";
 const RAW: &str = "edgeops.raw";
 const READINGS: &str = "edgeops.readings";
+const AGGREGATES: &str = "edgeops.aggregates";
 const DLQ: &str = "edgeops.dlq";
 const EVENTS: &str = "edgeops.events";
 const SERVICES: &str = "edgeops.svc";
@@ -39,6 +41,15 @@ pub fn hub_reading(site: &SiteId, device: &DeviceId) -> String {
 pub fn hub_subject_for_raw(raw_subject: &str) -> Option<String> {
     let rest = raw_subject.strip_prefix(RAW)?.strip_prefix('.')?;
     Some(format!("{READINGS}.{rest}"))
+}
+
+/// Where the gateway sends the window aggregates of one device.
+pub fn hub_aggregates(site: &SiteId, device: &DeviceId) -> String {
+    format!("{AGGREGATES}.{site}.{device}")
+}
+
+pub fn all_hub_aggregates() -> String {
+    format!("{AGGREGATES}.>")
 }
 
 /// Every forwarded reading of every site (the hub stream's filter).
@@ -83,6 +94,13 @@ pub fn parse_reading_subject(subject: &str) -> Option<(SiteId, DeviceId)> {
         .strip_prefix(READINGS)
         .or_else(|| subject.strip_prefix(RAW))?
         .strip_prefix('.')?;
+    let (site, device) = rest.split_once('.')?;
+    Some((SiteId::parse(site).ok()?, DeviceId::parse(device).ok()?))
+}
+
+/// Site and device named by an aggregates subject.
+pub fn parse_aggregate_subject(subject: &str) -> Option<(SiteId, DeviceId)> {
+    let rest = subject.strip_prefix(AGGREGATES)?.strip_prefix('.')?;
     let (site, device) = rest.split_once('.')?;
     Some((SiteId::parse(site).ok()?, DeviceId::parse(device).ok()?))
 }

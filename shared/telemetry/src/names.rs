@@ -6,7 +6,9 @@ pub const INGEST_READINGS_ACCEPTED: &str = "edgeops.ingest.readings.accepted";
 pub const INGEST_READINGS_DUPLICATE: &str = "edgeops.ingest.readings.duplicate";
 pub const INGEST_READINGS_REJECTED: &str = "edgeops.ingest.readings.rejected";
 pub const INGEST_BATCH_SIZE: &str = "edgeops.ingest.batch.size";
-pub const GATEWAY_FORWARDED: &str = "edgeops.gateway.readings.forwarded";
+pub const GATEWAY_FORWARDED: &str = "edgeops.gateway.messages.forwarded";
+pub const GATEWAY_RAW_BYTES: &str = "edgeops.gateway.bytes.raw";
+pub const GATEWAY_FORWARDED_BYTES: &str = "edgeops.gateway.bytes.forwarded";
 pub const GATEWAY_FORWARD_BATCH_SPAN: &str = "edgeops.gateway.forward_batch";
 pub const CONSUMER_DEAD_LETTERED: &str = "edgeops.bus.dead_lettered";
 
@@ -23,6 +25,8 @@ mod tests {
             INGEST_READINGS_REJECTED,
             INGEST_BATCH_SIZE,
             GATEWAY_FORWARDED,
+            GATEWAY_RAW_BYTES,
+            GATEWAY_FORWARDED_BYTES,
             GATEWAY_FORWARD_BATCH_SPAN,
             CONSUMER_DEAD_LETTERED,
         ] {

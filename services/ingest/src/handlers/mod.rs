@@ -1,4 +1,5 @@
 //! One file per kind of input ingest handles.
 
+pub mod aggregates;
 pub mod readings;
 pub mod sites;

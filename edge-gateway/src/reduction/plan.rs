@@ -1,0 +1,145 @@
+//! From one raw message to what the gateway sends to the hub. Pure: the forwarder only publishes.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use edgeops_contracts::{DeviceId, Reading, ReadingLimits, subjects};
+use serde_json::Value;
+
+use super::policy::ReductionPolicy;
+use super::reducer::{ForwardKind, Reducer};
+
+/// A message for the hub, with the id JetStream de-duplicates on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    pub subject: String,
+    pub payload: Vec<u8>,
+    pub message_id: String,
+}
+
+/// Reducers per device of one site. `Clone` so a batch that fails to publish can be re-planned
+/// from the state before it.
+#[derive(Default, Clone)]
+pub struct SitePlanner {
+    reducers: HashMap<DeviceId, Reducer>,
+}
+
+impl SitePlanner {
+    /// Plans the hub messages for the raw message at local `sequence`.
+    ///
+    /// A reading that fails validation is not the gateway's to judge: it travels unchanged
+    /// (minus any local-only metric) and ingest dead-letters it at the hub with the reason.
+    pub fn plan(
+        &mut self,
+        policy: &ReductionPolicy,
+        site: &str,
+        sequence: u64,
+        raw_subject: &str,
+        payload: &[u8],
+        now: DateTime<Utc>,
+    ) -> Vec<Outgoing> {
+        let Some(hub_subject) = subjects::hub_subject_for_raw(raw_subject) else {
+            return Vec::new();
+        };
+        let message_id = format!("{site}:{sequence}");
+        let reading =
+            match Reading::from_message(raw_subject, payload, now, &ReadingLimits::default()) {
+                Ok(reading) => reading,
+                Err(_) => {
+                    let payload = strip_local_only(policy, payload);
+                    return vec![Outgoing {
+                        subject: hub_subject,
+                        payload,
+                        message_id,
+                    }];
+                }
+            };
+        let reduced = self
+            .reducers
+            .entry(reading.device.clone())
+            .or_default()
+            .offer(policy, &reading);
+        let mut out = Vec::with_capacity(2);
+        if let Some((kind, forwarded)) = reduced.forward {
+            out.push(Outgoing {
+                subject: hub_subject,
+                payload: forward_payload(kind, &forwarded),
+                message_id: message_id.clone(),
+            });
+        }
+        if !reduced.aggregates.is_empty() {
+            out.push(Outgoing {
+                subject: subjects::hub_aggregates(&reading.site, &reading.device),
+                payload: serde_json::to_vec(&reduced.aggregates).unwrap_or_default(),
+                message_id: format!("{message_id}:aggregates"),
+            });
+        }
+        out
+    }
+}
+
+/// Compact: site and device are in the subject; `kind` says why it travelled.
+fn forward_payload(kind: ForwardKind, reading: &Reading) -> Vec<u8> {
+    let value = serde_json::json!({
+        "ts": reading.ts.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        "metrics": reading.metrics,
+        "kind": kind,
+    });
+    serde_json::to_vec(&value).unwrap_or_default()
+}
+
+/// Removes local-only metrics from a payload that is a JSON object; other payloads are returned
+/// unchanged (they carry no metric to mark).
+fn strip_local_only(policy: &ReductionPolicy, payload: &[u8]) -> Vec<u8> {
+    if policy.local_only.is_empty() {
+        return payload.to_vec();
+    }
+    match serde_json::from_slice::<Value>(payload) {
+        Ok(Value::Object(mut object)) => {
+            if let Some(Value::Object(metrics)) = object.get_mut("metrics") {
+                metrics.retain(|key, _| !policy.local_only.contains(key));
+            }
+            object.retain(|key, _| !policy.local_only.contains(key));
+            serde_json::to_vec(&Value::Object(object)).unwrap_or_default()
+        }
+        _ => payload.to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_readings_travel_for_the_hub_to_refuse_but_lose_local_only_metrics() {
+        let mut policy = ReductionPolicy::forward_all();
+        policy.local_only.insert("occupancy_count".into());
+        let payload = br#"{"ts":"bad","metrics":{"occupancy_count":3,"co2_ppm":1}}"#;
+        let out =
+            SitePlanner::default().plan(&policy, "s1", 7, "edgeops.raw.s1.d1", payload, Utc::now());
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].subject, "edgeops.readings.s1.d1");
+        assert_eq!(out[0].message_id, "s1:7");
+        let text = String::from_utf8(out[0].payload.clone()).unwrap();
+        assert!(
+            !text.contains("occupancy_count") && text.contains("co2_ppm"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn forwarded_payloads_are_readings_ingest_accepts() {
+        let policy = ReductionPolicy::forward_all();
+        let payload = br#"{"ts":"2026-01-01T00:00:00Z","metrics":{"co2_ppm":612.5}}"#;
+        let out =
+            SitePlanner::default().plan(&policy, "s1", 1, "edgeops.raw.s1.d1", payload, Utc::now());
+        let reading = Reading::from_message(
+            &out[0].subject,
+            &out[0].payload,
+            Utc::now(),
+            &ReadingLimits::default(),
+        )
+        .unwrap();
+        assert_eq!(reading.metrics["co2_ppm"], 612.5);
+    }
+}

@@ -1,0 +1,207 @@
+//! With a reducing policy, the hub and Postgres hold exactly what the policy selected, and a
+//! local-only field is absent everywhere off-site.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{DeliverPolicy, pull};
+use chrono::{DateTime, Utc};
+use edgeops_cli::simulator::Room;
+use edgeops_contracts::{Reading, ReadingLimits, streams};
+use edgeops_edge_gateway::reduction::{ReductionPolicy, SitePlanner};
+use edgeops_integration_tests::services::{spawn_gateway_with_policy, spawn_ingest};
+use edgeops_integration_tests::{TestStack, check, wait_until};
+use futures::StreamExt;
+
+use crate::support::{base_time, wait_for_local_stream};
+
+const ROOMS: usize = 6;
+const PER_ROOM: i64 = 400;
+
+/// Simulated rooms, one reading a minute, with an occupancy count that must stay on site.
+fn raw_readings() -> Vec<(String, String)> {
+    let mut rooms: Vec<Room> = (0..ROOMS)
+        .map(|i| Room::new(format!("room-{i}"), i as u64 + 1))
+        .collect();
+    let mut out = Vec::new();
+    for minute in 0..PER_ROOM {
+        for (i, room) in rooms.iter_mut().enumerate() {
+            let at = base_time() + chrono::Duration::minutes(minute);
+            let mut payload: serde_json::Value =
+                serde_json::from_str(&room.step(at, 60.0)).unwrap();
+            payload["metrics"]["occupancy_count"] = serde_json::json!((minute / 30 + i as i64) % 7);
+            out.push((format!("edgeops.raw.s1.room-{i}"), payload.to_string()));
+        }
+    }
+    out
+}
+
+async fn stream_payloads(
+    js: &async_nats::jetstream::Context,
+    stream: &str,
+) -> Vec<(String, Vec<u8>)> {
+    let stream = js.get_stream(stream).await.unwrap();
+    let count = stream.get_info().await.unwrap().state.messages as usize;
+    let consumer = stream
+        .create_consumer(pull::OrderedConfig {
+            deliver_policy: DeliverPolicy::All,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut messages = consumer.messages().await.unwrap().take(count);
+    let mut out = Vec::new();
+    while let Some(message) = messages.next().await {
+        let message = message.unwrap();
+        out.push((message.subject.to_string(), message.payload.to_vec()));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hub_and_postgres_hold_exactly_what_the_policy_selected() {
+    let mut policy = ReductionPolicy::indoor_air_default();
+    policy.local_only.insert("occupancy_count".into());
+    let policy_file =
+        std::env::temp_dir().join(format!("edgeops-policy-{}.json", uuid::Uuid::now_v7()));
+    std::fs::write(&policy_file, serde_json::to_string(&policy).unwrap()).unwrap();
+
+    let stack = TestStack::start(&["s1"]).await;
+    stack.register_sites(&["s1"]).await;
+    let ingest = spawn_ingest(&stack);
+    let (gateway, stats) = spawn_gateway_with_policy(&stack, "s1", policy_file.to_str().unwrap());
+    let sensor = stack.leaf_client("s1").await;
+    wait_for_local_stream(&sensor, "s1").await;
+    let raw = raw_readings();
+    for (subject, payload) in &raw {
+        sensor
+            .publish(subject.clone(), payload.clone().into())
+            .await
+            .unwrap();
+    }
+    sensor.flush().await.unwrap();
+
+    // What the policy selects, computed by the same planner over the same local sequence.
+    let mut planner = SitePlanner::default();
+    let expected: Vec<_> = raw
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (subject, payload))| {
+            planner.plan(
+                &policy,
+                "s1",
+                i as u64 + 1,
+                subject,
+                payload.as_bytes(),
+                Utc::now(),
+            )
+        })
+        .collect();
+    let expected_readings: BTreeMap<(String, DateTime<Utc>), BTreeMap<String, f64>> = expected
+        .iter()
+        .filter(|o| o.subject.starts_with("edgeops.readings."))
+        .map(|o| {
+            let r = Reading::from_message(
+                &o.subject,
+                &o.payload,
+                Utc::now(),
+                &ReadingLimits::default(),
+            )
+            .unwrap();
+            ((r.device.to_string(), r.ts), r.metrics)
+        })
+        .collect();
+    let expected_aggregates: usize = expected
+        .iter()
+        .filter(|o| o.subject.starts_with("edgeops.aggregates."))
+        .map(|o| {
+            serde_json::from_slice::<Vec<serde_json::Value>>(&o.payload)
+                .unwrap()
+                .len()
+        })
+        .sum();
+    assert!(
+        expected_readings.len() < raw.len() / 2,
+        "the policy reduces: {} of {}",
+        expected_readings.len(),
+        raw.len()
+    );
+    assert!(expected_aggregates > 0);
+
+    let pool = stack.pool().await;
+    wait_until(
+        "the selected readings and aggregates in Postgres",
+        Duration::from_secs(60),
+        || async {
+            let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM ingest.readings")
+                .fetch_one(&pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            let aggs: i64 = sqlx::query_scalar("SELECT count(*) FROM ingest.aggregates")
+                .fetch_one(&pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            check(
+                rows as usize == expected_readings.len() && aggs as usize == expected_aggregates,
+                format!("{rows} rows, {aggs} aggregates"),
+            )
+        },
+    )
+    .await;
+    gateway.shutdown().await;
+    ingest.shutdown().await;
+
+    let rows: Vec<(String, DateTime<Utc>, serde_json::Value)> =
+        sqlx::query_as("SELECT device_id, observed_at, metrics FROM ingest.readings")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let stored: BTreeMap<(String, DateTime<Utc>), BTreeMap<String, f64>> = rows
+        .into_iter()
+        .map(|(d, t, m)| ((d, t), serde_json::from_value(m).unwrap()))
+        .collect();
+    assert_eq!(
+        stored, expected_readings,
+        "exactly the selected readings, with exactly the selected metrics"
+    );
+
+    // The local-only field is nowhere off-site: not in any hub stream, not in Postgres.
+    let js = stack.hub_js().await;
+    for stream in [streams::HUB_READINGS, streams::HUB_AGGREGATES] {
+        for (subject, payload) in stream_payloads(&js, stream).await {
+            assert!(
+                !String::from_utf8_lossy(&payload).contains("occupancy_count"),
+                "{subject} carries a local-only field"
+            );
+        }
+    }
+    let leaked: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM ingest.readings WHERE metrics ? 'occupancy_count')
+              + (SELECT count(*) FROM ingest.aggregates WHERE metric = 'occupancy_count')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(leaked, 0);
+    let metrics: Vec<String> = sqlx::query_scalar("SELECT DISTINCT metric FROM ingest.aggregates")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let metrics: BTreeSet<String> = metrics.into_iter().collect();
+    assert_eq!(
+        metrics,
+        BTreeSet::from([
+            "co2_ppm".into(),
+            "humidity_pct".into(),
+            "temperature_c".into()
+        ])
+    );
+    let ratio = stats.byte_ratio();
+    eprintln!(
+        "forwarded/raw bytes: {ratio:.3} ({} raw readings -> {} messages)",
+        raw.len(),
+        expected.len()
+    );
+    assert!(ratio > 0.0 && ratio < 0.5, "{ratio}");
+    let _ = std::fs::remove_file(policy_file);
+}

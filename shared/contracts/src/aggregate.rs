@@ -1,0 +1,55 @@
+//! Window aggregates an edge gateway sends instead of every raw value: per device and metric,
+//! min/max/mean/count over `[window_start, window_start + window_secs)`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::dead_letter::{RejectCode, Rejection};
+use crate::metric::{Lookup, MetricCatalog};
+use crate::subjects::parse_aggregate_subject;
+use crate::{DeviceId, SiteId};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowAggregate {
+    pub metric: String,
+    pub window_start: DateTime<Utc>,
+    pub window_secs: i64,
+    pub min: f64,
+    pub max: f64,
+    pub mean: f64,
+    pub count: u64,
+}
+
+/// Parses and validates one aggregates message (a JSON array) from `edgeops.aggregates.<site>.<device>`.
+pub fn parse_aggregates(
+    subject: &str,
+    payload: &[u8],
+) -> Result<(SiteId, DeviceId, Vec<WindowAggregate>), Rejection> {
+    let (site, device) = parse_aggregate_subject(subject).ok_or_else(|| {
+        Rejection::new(
+            RejectCode::InvalidSubject,
+            format!("{subject:?} is not an aggregates subject"),
+        )
+    })?;
+    let aggregates: Vec<WindowAggregate> = serde_json::from_slice(payload)
+        .map_err(|e| Rejection::new(RejectCode::InvalidJson, e.to_string()))?;
+    for a in &aggregates {
+        if !matches!(MetricCatalog.lookup(&a.metric), Lookup::Known(_)) {
+            return Err(Rejection::new(RejectCode::UnknownMetric, a.metric.clone()));
+        }
+        let finite = [a.min, a.max, a.mean].iter().all(|v| v.is_finite());
+        if !finite {
+            return Err(Rejection::new(
+                RejectCode::NotANumber,
+                format!("{} window {}", a.metric, a.window_start),
+            ));
+        }
+        if a.count == 0 || a.window_secs <= 0 || a.min > a.mean || a.mean > a.max {
+            return Err(Rejection::new(
+                RejectCode::OutOfRange,
+                format!("{} window {} is inconsistent", a.metric, a.window_start),
+            ));
+        }
+    }
+    Ok((site, device, aggregates))
+}
