@@ -50,7 +50,8 @@ impl Reducer {
         let anomaly = travelling
             .iter()
             .any(|(key, value)| policy.rule(key).is_anomalous(*value));
-        let sample = policy.sample_one_in > 0 && (self.seen - 1) % policy.sample_one_in == 0;
+        let sample =
+            policy.sample_one_in > 0 && (self.seen - 1).is_multiple_of(policy.sample_one_in);
         let changed: Vec<&String> = travelling
             .iter()
             .filter(|(key, value)| self.moved(policy, key, **value, reading.ts))
