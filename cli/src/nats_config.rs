@@ -10,6 +10,8 @@ pub struct Listen {
     pub host: String,
     pub client_port: u16,
     pub monitor_port: u16,
+    /// MQTT listener (leaf servers only).
+    pub mqtt_port: u16,
     pub store_dir: String,
     pub max_file_store: String,
 }
@@ -21,6 +23,7 @@ impl Listen {
             host: "0.0.0.0".into(),
             client_port: 4222,
             monitor_port: 8222,
+            mqtt_port: 1883,
             store_dir: "/data".into(),
             max_file_store: "20GB".into(),
         }
@@ -65,6 +68,7 @@ pub fn leaf_config(
             ("store_dir", listen.store_dir.clone()),
             ("max_file_store", listen.max_file_store.clone()),
             ("hub_leaf_url", hub_leaf_url.to_owned()),
+            ("mqtt_port", listen.mqtt_port.to_string()),
         ],
     )
 }

@@ -706,7 +706,7 @@ def check_cli(t: Tilt, confs: dict[str, Path]) -> None:
             cli = [str(edgeops), "nats-config", "hub", *common, "--leaf-port", arg_after(argv, "--leaf-port")]
         else:
             cli = [str(edgeops), "nats-config", "leaf", "--site", arg_after(argv, "--site"), *common,
-                   "--hub-leaf-url", arg_after(argv, "--hub-leaf-url")]
+                   "--hub-leaf-url", arg_after(argv, "--hub-leaf-url"), "--mqtt-port", arg_after(argv, "--mqtt-port")]
         r = sh(cli)
         expect(r.returncode == 0 and r.stdout.rstrip("\n") == conf.read_text().rstrip("\n"),
                f"{name}: `edgeops nats-config` and render-nats.sh differ ({r.stderr.strip()[:200]})")

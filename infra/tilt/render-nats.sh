@@ -5,7 +5,7 @@
 #
 #   render-nats.sh hub  --dir DIR [--client-port 4222] [--monitor-port 8222] [--leaf-port 7422]
 #   render-nats.sh leaf --site s1 --dir DIR [--client-port 4223] [--monitor-port 8223]
-#                       [--hub-leaf-url nats-leaf://127.0.0.1:7422]
+#                       [--hub-leaf-url nats-leaf://127.0.0.1:7422] [--mqtt-port 1883]
 #   common: [--host 127.0.0.1] [--max-file-store 20GB] [--store-dir DIR/jetstream]
 #   (max_file_store bounds what streams may reserve, not disk in use: the hub's READINGS
 #   stream alone reserves 4 GiB and a site's raw stream 2 GiB, so keep it well above that)
@@ -22,7 +22,7 @@ case "$kind" in hub|leaf) shift ;; *) usage ;; esac
 
 dir="" site="" host=127.0.0.1 max_file_store=20GB store_dir=""
 if [ "$kind" = hub ]; then client_port=4222 monitor_port=8222; else client_port=4223 monitor_port=8223; fi
-leaf_port=7422 hub_leaf_url=nats-leaf://127.0.0.1:7422
+leaf_port=7422 hub_leaf_url=nats-leaf://127.0.0.1:7422 mqtt_port=1883
 while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || usage
     case "$1" in
@@ -32,6 +32,7 @@ while [ $# -gt 0 ]; do
         --client-port) client_port=$2 ;;
         --monitor-port) monitor_port=$2 ;;
         --leaf-port) leaf_port=$2 ;;
+        --mqtt-port) mqtt_port=$2 ;;
         --hub-leaf-url) hub_leaf_url=$2 ;;
         --max-file-store) max_file_store=$2 ;;
         --store-dir) store_dir=$2 ;;
@@ -40,7 +41,7 @@ while [ $# -gt 0 ]; do
     shift 2
 done
 [ -n "$dir" ] || die "--dir is required"
-for p in "$client_port" "$monitor_port" "$leaf_port"; do
+for p in "$client_port" "$monitor_port" "$leaf_port" "$mqtt_port"; do
     if ! [[ $p =~ ^[0-9]+$ ]] || [ "$p" -lt 1 ] || [ "$p" -gt 65535 ]; then die "not a port: $p"; fi
 done
 if [ "$kind" = leaf ]; then
@@ -68,7 +69,7 @@ if [ "$kind" = hub ]; then
     args+=(-e "s|{{server_name}}|hub|g" -e "s|{{leaf_port}}|$leaf_port|g")
 else
     template=$REPO/infra/nats/leaf.conf.tmpl
-    args+=(-e "s|{{site}}|$site|g" -e "s|{{hub_leaf_url}}|$(esc "$hub_leaf_url")|g")
+    args+=(-e "s|{{site}}|$site|g" -e "s|{{hub_leaf_url}}|$(esc "$hub_leaf_url")|g" -e "s|{{mqtt_port}}|$mqtt_port|g")
 fi
 
 out=$dir/nats.conf

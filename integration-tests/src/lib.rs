@@ -8,6 +8,7 @@
 pub mod otlp;
 pub mod services;
 pub mod stack;
+pub mod uplink;
 pub mod wait;
 
 pub use stack::{Leaf, TestStack};

@@ -10,6 +10,8 @@ use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 use uuid::Uuid;
 
+use crate::uplink::Uplink;
+
 pub const NATS_IMAGE: (&str, &str) = ("edgeops/nats", "2.15.1");
 pub const POSTGRES_IMAGE: (&str, &str) = ("edgeops/postgres", "15");
 const LEAF_PORT: u16 = 7422;
@@ -17,6 +19,9 @@ const LEAF_PORT: u16 = 7422;
 pub struct Leaf {
     pub site: SiteId,
     pub url: String,
+    /// `mqtt://127.0.0.1:<port>` host and port of the leaf's MQTT listener.
+    pub mqtt_port: u16,
+    pub container_name: String,
     pub container: ContainerAsync<GenericImage>,
 }
 
@@ -28,6 +33,8 @@ pub struct TestStack {
     pub leaves: Vec<Leaf>,
     pub database_url: String,
     pub postgres: ContainerAsync<GenericImage>,
+    /// Declared last: dropped after the containers it joins.
+    pub uplink: Uplink,
 }
 
 /// Fails with instructions when Docker or the locally built images are missing.
@@ -66,17 +73,18 @@ impl TestStack {
         require_docker();
         // The random tail of a v7 id: two tests starting in the same millisecond still differ.
         let id = Uuid::now_v7().simple().to_string()[20..].to_owned();
-        let network = format!("edgeops-test-{id}");
         let hub_name = format!("hub-{id}");
+        let mut uplink = Uplink::create(&id);
         let hub_conf = hub_config("hub", &Listen::container(), LEAF_PORT);
         let hub = nats_image()
-            .with_network(&network)
+            .with_network(format!("edgeops-hub-{id}"))
             .with_container_name(&hub_name)
             .with_copy_to("/etc/nats/hub.conf", hub_conf.into_bytes())
             .with_cmd(["-c", "/etc/nats/hub.conf"])
             .start()
             .await
             .unwrap_or_else(|e| panic!("starting the hub NATS container: {e}"));
+        uplink.join(&hub_name);
         let hub_url = format!(
             "nats://127.0.0.1:{}",
             hub.get_host_port_ipv4(4222).await.unwrap_or_default()
@@ -90,10 +98,11 @@ impl TestStack {
                 &Listen::container(),
                 &format!("nats-leaf://{hub_name}:{LEAF_PORT}"),
             );
+            let container_name = format!("leaf-{site}-{id}");
             let container = nats_image()
-                .with_wait_for(WaitFor::message_on_stderr("Leafnode connection created"))
-                .with_network(&network)
-                .with_container_name(format!("leaf-{site}-{id}"))
+                .with_exposed_port(1883.tcp())
+                .with_network(format!("edgeops-{site}-{id}"))
+                .with_container_name(&container_name)
                 .with_copy_to("/etc/nats/leaf.conf", conf.into_bytes())
                 .with_cmd(["-c", "/etc/nats/leaf.conf"])
                 .start()
@@ -103,9 +112,13 @@ impl TestStack {
                 "nats://127.0.0.1:{}",
                 container.get_host_port_ipv4(4222).await.unwrap_or_default()
             );
+            uplink.join(&container_name);
+            let mqtt_port = container.get_host_port_ipv4(1883).await.unwrap_or_default();
             leaves.push(Leaf {
                 site,
                 url,
+                mqtt_port,
+                container_name,
                 container,
             });
         }
@@ -115,7 +128,6 @@ impl TestStack {
             .with_wait_for(WaitFor::message_on_stderr(
                 "database system is ready to accept connections",
             ))
-            .with_network(&network)
             .with_cmd(["-c", "fsync=off", "-c", "max_connections=50"])
             .start()
             .await
@@ -126,14 +138,59 @@ impl TestStack {
         create_database(&admin_url, &database).await;
         let database_url = format!("postgres://postgres:postgres@127.0.0.1:{port}/{database}");
 
-        Self {
+        let stack = Self {
             id,
             hub_url,
             hub,
             leaves,
             database_url,
             postgres,
+            uplink,
+        };
+        for leaf in &stack.leaves {
+            stack.wait_for_uplink(leaf.site.as_str()).await;
         }
+        stack
+    }
+
+    /// Waits until a message published at the site's leaf reaches a subscriber on the hub.
+    pub async fn wait_for_uplink(&self, site: &str) {
+        let hub = self.hub_client().await;
+        let leaf = self.leaf_client(site).await;
+        let probe = format!("edgeops.probe.{}.{site}", self.id);
+        let mut subscription = hub
+            .subscribe(probe.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        hub.flush().await.unwrap_or_else(|e| panic!("{e}"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            leaf.publish(probe.clone(), "ping".into())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            leaf.flush().await.unwrap_or_else(|e| panic!("{e}"));
+            let heard = tokio::time::timeout(
+                std::time::Duration::from_millis(200),
+                futures::StreamExt::next(&mut subscription),
+            )
+            .await;
+            if matches!(heard, Ok(Some(_))) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the leaf link of {site} did not come up within 30 s"
+            );
+        }
+    }
+
+    /// Cuts the site's leaf link to the hub (the leaf itself stays reachable).
+    pub fn cut_uplink(&self, site: &str) {
+        self.uplink.cut(&self.leaf(site).container_name);
+    }
+
+    pub fn restore_uplink(&self, site: &str) {
+        self.uplink.restore(&self.leaf(site).container_name);
     }
 
     pub fn leaf(&self, site: &str) -> &Leaf {

@@ -19,6 +19,9 @@ pub struct ListenArgs {
     pub store_dir: String,
     #[arg(long, default_value = "20GB")]
     pub max_file_store: String,
+    /// MQTT listener port (leaf servers; sensors publish to edgeops/raw/<site>/<device>).
+    #[arg(long, default_value_t = 1883)]
+    pub mqtt_port: u16,
     /// Write the config here instead of printing it.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -53,6 +56,7 @@ fn listen(args: &ListenArgs) -> Listen {
         monitor_port: args.monitor_port,
         store_dir: args.store_dir.clone(),
         max_file_store: args.max_file_store.clone(),
+        mqtt_port: args.mqtt_port,
     }
 }
 

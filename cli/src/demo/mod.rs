@@ -68,7 +68,8 @@ pub async fn run(
     std::fs::create_dir_all(&dir)?;
     report::step(&format!("working directory {}", dir.display()));
 
-    let (hub_port, hub_monitor, leaf_link_port, leaf_port, leaf_monitor) = (
+    let (hub_port, hub_monitor, leaf_link_port, leaf_port, leaf_monitor, mqtt_port) = (
+        free_port()?,
         free_port()?,
         free_port()?,
         free_port()?,
@@ -81,6 +82,7 @@ pub async fn run(
         monitor_port,
         store_dir: dir.join(store).display().to_string(),
         max_file_store: "20GB".into(),
+        mqtt_port,
     };
     std::fs::write(
         dir.join("hub.conf"),

@@ -101,3 +101,37 @@ async fn a_hand_typed_nats_pub_reading_is_accepted() {
     gateway.shutdown().await;
     ingest.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mqtt_sensor_reading_reaches_postgres_like_a_native_one() {
+    let stack = TestStack::start(&["s1"]).await;
+    stack.register_sites(&["s1"]).await;
+    let ingest = spawn_ingest(&stack);
+    let (gateway, _) = spawn_gateway(&stack, "s1");
+    let sensor = stack.leaf_client("s1").await;
+    wait_for_local_stream(&sensor, "s1").await;
+
+    // A real MQTT client, QoS 1, on the documented topic edgeops/raw/<site>/<device>.
+    let payload = r#"{"ts":"2026-11-21T09:30:00Z","metrics":{"co2_ppm":734.5,"humidity_pct":41}}"#;
+    let port = stack.leaf("s1").mqtt_port.to_string();
+    let status = std::process::Command::new("mosquitto_pub")
+        .args(["-h", "127.0.0.1", "-p", &port, "-q", "1", "-i", "sensor-room-7", "-t", "edgeops/raw/s1/room-7", "-m", payload])
+        .status()
+        .unwrap_or_else(|e| panic!("mosquitto_pub (Debian's mosquitto-clients, installed by bootstrap) could not run: {e}"));
+    assert!(status.success(), "mosquitto_pub failed: {status}");
+
+    let pool = stack.pool().await;
+    wait_for_rows(&pool, 1, Duration::from_secs(30)).await;
+    let (site, device, co2): (String, String, f64) = sqlx::query_as(
+        "SELECT site_id, device_id, (metrics->>'co2_ppm')::float8 FROM ingest.readings",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (site.as_str(), device.as_str(), co2),
+        ("s1", "room-7", 734.5)
+    );
+    gateway.shutdown().await;
+    ingest.shutdown().await;
+}
