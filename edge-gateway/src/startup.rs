@@ -51,6 +51,7 @@ pub async fn run_with_stats(
         site: site.clone(),
         policy,
         planner: Default::default(),
+        hub_api: jetstream::with_domain(client.clone(), streams::HUB_DOMAIN),
         local,
         hub,
         cursor: Cursor::new(state),

@@ -29,7 +29,13 @@ impl Running {
 }
 
 pub fn spawn_ingest(stack: &TestStack) -> Running {
-    let config = IngestConfig::local(stack.hub_url.clone(), stack.database_url.clone());
+    spawn_ingest_with(IngestConfig::local(
+        stack.hub_url.clone(),
+        stack.database_url.clone(),
+    ))
+}
+
+pub fn spawn_ingest_with(config: IngestConfig) -> Running {
     let stop = CancellationToken::new();
     let signal = stop.clone();
     let task =
@@ -50,6 +56,10 @@ pub fn spawn_gateway_with_policy(
     let leaf = stack.leaf(site);
     let mut config = GatewayConfig::local(leaf.site.clone(), leaf.url.clone());
     config.policy = policy.to_owned();
+    spawn_gateway_with_config(config)
+}
+
+pub fn spawn_gateway_with_config(config: GatewayConfig) -> (Running, Arc<ForwarderStats>) {
     let stats = Arc::new(ForwarderStats::default());
     let stop = CancellationToken::new();
     let signal = stop.clone();

@@ -5,6 +5,7 @@
 //! reduction state before it: nothing is skipped, and what the hub already stored is
 //! de-duplicated there (and, past the duplicate window, by ingest's natural key).
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,6 +14,7 @@ use async_nats::HeaderMap;
 use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::message::PublishMessage;
+use async_nats::jetstream::stream::LastRawMessageErrorKind;
 use async_nats::jetstream::{self, Message};
 use edgeops_bus::headers;
 use edgeops_contracts::{SiteId, streams, subjects};
@@ -24,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::cursor::Cursor;
-use crate::reduction::{Outgoing, ReductionPolicy, SitePlanner};
+use crate::reduction::{Outgoing, ReductionPolicy, SitePlanner, sequence_of_message_id};
 
 /// Counters since start.
 #[derive(Default)]
@@ -36,6 +38,8 @@ pub struct ForwarderStats {
     pub forwarded: AtomicU64,
     pub forwarded_bytes: AtomicU64,
     pub failed_batches: AtomicU64,
+    /// Messages not resent after a failure because the hub already had them.
+    pub resend_skipped: AtomicU64,
     pub cursor: AtomicU64,
 }
 
@@ -53,6 +57,8 @@ impl ForwarderStats {
 
 pub struct Forwarder {
     pub site: SiteId,
+    /// The hub's JetStream API (domain `hub`), to see what already arrived after a failure.
+    pub hub_api: jetstream::Context,
     pub policy: ReductionPolicy,
     pub planner: Mutex<SitePlanner>,
     pub local: jetstream::Context,
@@ -99,17 +105,23 @@ impl Forwarder {
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let metrics = GatewayMetrics::new(&self.site);
         let mut backoff = Duration::from_millis(100);
+        // After a failure, part of the failed batch may be on the hub already: check first.
+        let mut resending = true;
         let mut position = self.cursor.load().await?;
         self.stats.cursor.store(position, Ordering::Relaxed);
         tracing::info!(site = %self.site, cursor = position, "forwarder resuming after cursor");
         while !shutdown.is_cancelled() {
-            match self.forward_from(position, &shutdown, &metrics).await {
+            match self
+                .forward_from(position, &mut resending, &shutdown, &metrics)
+                .await
+            {
                 Ok(last) => {
                     position = last;
                     backoff = Duration::from_millis(100);
                 }
                 Err((last, err)) => {
                     position = last;
+                    resending = true;
                     self.stats.failed_batches.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(site = %self.site, cursor = position, error = %err, ?backoff, "forwarding paused; will resume from the cursor");
                     tokio::select! {
@@ -128,6 +140,7 @@ impl Forwarder {
     async fn forward_from(
         &self,
         after: u64,
+        resending: &mut bool,
         shutdown: &CancellationToken,
         metrics: &GatewayMetrics,
     ) -> Result<u64, (u64, BatchError)> {
@@ -161,18 +174,26 @@ impl Forwarder {
                 .map_err(|e| (position, BatchError::Local(e)))?;
             let span = tracing::info_span!("edgeops.gateway.forward_batch", site = %self.site, readings = batch.len(), last_sequence);
             let (outgoing, before) = self.plan(&batch);
-            if let Err(err) = self.publish(&outgoing, &batch).instrument(span).await {
-                // The same readings are planned again from the same state when resent.
-                if let Ok(mut planner) = self.planner.lock() {
-                    *planner = before;
+            let outgoing = match self
+                .send(outgoing, &batch, *resending)
+                .instrument(span)
+                .await
+            {
+                Ok(sent) => sent,
+                Err(err) => {
+                    // The same readings are planned again from the same state when resent.
+                    if let Ok(mut planner) = self.planner.lock() {
+                        *planner = before;
+                    }
+                    return Err((position, err));
                 }
-                return Err((position, err));
-            }
+            };
             self.cursor
                 .save(last_sequence)
                 .await
                 .map_err(|e| (position, e.into()))?;
             position = last_sequence;
+            *resending = false;
             self.record(&batch, &outgoing, position, metrics);
         }
         Ok(position)
@@ -251,6 +272,71 @@ impl Forwarder {
             })
             .collect();
         (outgoing, before)
+    }
+
+    /// Sends a planned batch (minus what the hub already has, when resending); returns what was sent.
+    async fn send(
+        &self,
+        outgoing: Vec<Outgoing>,
+        batch: &[Message],
+        resending: bool,
+    ) -> Result<Vec<Outgoing>, BatchError> {
+        let outgoing = if resending {
+            self.skip_already_on_hub(outgoing).await?
+        } else {
+            outgoing
+        };
+        self.publish(&outgoing, batch).await?;
+        Ok(outgoing)
+    }
+
+    /// Drops what the hub already stored. The hub's last message on each subject names, in its
+    /// `Nats-Msg-Id`, the local sequence it came from; one connection delivers in order, so
+    /// everything up to it arrived. This keeps the hub free of duplicates and in per-device
+    /// order even when an outage outlasts the duplicate window.
+    async fn skip_already_on_hub(
+        &self,
+        outgoing: Vec<Outgoing>,
+    ) -> Result<Vec<Outgoing>, BatchError> {
+        let mut stored: HashMap<String, u64> = HashMap::new();
+        for subject in outgoing
+            .iter()
+            .map(|o| o.subject.as_str())
+            .collect::<BTreeSet<_>>()
+        {
+            let stream_name = if subjects::parse_aggregate_subject(subject).is_some() {
+                streams::HUB_AGGREGATES
+            } else {
+                streams::HUB_READINGS
+            };
+            let stream = self
+                .hub_api
+                .get_stream_no_info(stream_name)
+                .await
+                .map_err(|e| BatchError::Hub(e.into()))?;
+            let last = match stream.get_last_raw_message_by_subject(subject).await {
+                Ok(message) => message
+                    .headers
+                    .get("Nats-Msg-Id")
+                    .and_then(|id| sequence_of_message_id(id.as_str()))
+                    .unwrap_or(0),
+                Err(err) if matches!(err.kind(), LastRawMessageErrorKind::NoMessageFound) => 0,
+                Err(err) => return Err(BatchError::Hub(err.into())),
+            };
+            stored.insert(subject.to_owned(), last);
+        }
+        let before = outgoing.len();
+        let remaining: Vec<Outgoing> = outgoing
+            .into_iter()
+            .filter(|o| o.sequence > stored.get(&o.subject).copied().unwrap_or(0))
+            .collect();
+        self.stats
+            .resend_skipped
+            .fetch_add((before - remaining.len()) as u64, Ordering::Relaxed);
+        if remaining.len() != before {
+            tracing::info!(site = %self.site, skipped = before - remaining.len(), "already on the hub; not resent");
+        }
+        Ok(remaining)
     }
 
     /// Publishes every outgoing message, pipelined, then waits for every acknowledgement.

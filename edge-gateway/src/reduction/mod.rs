@@ -14,6 +14,6 @@ pub mod policy;
 pub mod reducer;
 
 pub use aggregate::WindowAggregate;
-pub use plan::{Outgoing, SitePlanner};
+pub use plan::{Outgoing, SitePlanner, sequence_of_message_id};
 pub use policy::{MetricRule, ReductionPolicy};
 pub use reducer::{ForwardKind, Reduced, Reducer};

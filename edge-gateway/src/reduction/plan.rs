@@ -15,6 +15,13 @@ pub struct Outgoing {
     pub subject: String,
     pub payload: Vec<u8>,
     pub message_id: String,
+    /// The local stream sequence of the raw reading it comes from.
+    pub sequence: u64,
+}
+
+/// The local sequence a forwarded message's `Nats-Msg-Id` (`<site>:<sequence>[:suffix]`) names.
+pub fn sequence_of_message_id(message_id: &str) -> Option<u64> {
+    message_id.split(':').nth(1)?.parse().ok()
 }
 
 /// Reducers per device of one site. `Clone` so a batch that fails to publish can be re-planned
@@ -51,6 +58,7 @@ impl SitePlanner {
                         subject: hub_subject,
                         payload,
                         message_id,
+                        sequence,
                     }];
                 }
             };
@@ -65,6 +73,7 @@ impl SitePlanner {
                 subject: hub_subject,
                 payload: forward_payload(kind, &forwarded),
                 message_id: message_id.clone(),
+                sequence,
             });
         }
         if !reduced.aggregates.is_empty() {
@@ -72,6 +81,7 @@ impl SitePlanner {
                 subject: subjects::hub_aggregates(&reading.site, &reading.device),
                 payload: serde_json::to_vec(&reduced.aggregates).unwrap_or_default(),
                 message_id: format!("{message_id}:aggregates"),
+                sequence,
             });
         }
         out
@@ -125,6 +135,13 @@ mod tests {
             !text.contains("occupancy_count") && text.contains("co2_ppm"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn message_ids_name_their_local_sequence() {
+        assert_eq!(sequence_of_message_id("s1:42"), Some(42));
+        assert_eq!(sequence_of_message_id("s1:42:aggregates"), Some(42));
+        assert_eq!(sequence_of_message_id("copy-1"), None);
     }
 
     #[test]

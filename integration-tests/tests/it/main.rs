@@ -6,6 +6,7 @@
 mod dead_letters;
 mod edge_to_postgres;
 mod ingest_process;
+mod outage;
 mod provisioning;
 mod reduction;
 mod support;
