@@ -275,9 +275,18 @@ async fn cuts_of_the_leaf_link_lose_nothing_and_duplicate_nothing() {
             );
         }
     }
+    let hub_aggregates: usize = hub_messages(&js, streams::HUB_AGGREGATES)
+        .await
+        .iter()
+        .map(|(_, payload)| {
+            serde_json::from_slice::<Vec<serde_json::Value>>(payload)
+                .unwrap()
+                .len()
+        })
+        .sum();
     assert_eq!(
-        hub_messages(&js, streams::HUB_AGGREGATES).await.len() > 0,
-        expected_aggregates > 0
+        hub_aggregates, expected_aggregates,
+        "each aggregate exactly once on the hub"
     );
     eprintln!(
         "{} raw readings -> {} selected, {expected_aggregates} aggregates",
