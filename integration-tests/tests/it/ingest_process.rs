@@ -15,9 +15,14 @@ use crate::support::{count_rows, reading_json};
 
 /// The `edgeops-ingest` binary next to this test binary (`target/<profile>/`).
 pub fn ingest_binary() -> PathBuf {
+    binary("edgeops-ingest")
+}
+
+/// A workspace binary next to this test binary (`target/<profile>/`).
+pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let binary = dir.join("edgeops-ingest");
+    let binary = dir.join(name);
     assert!(
         binary.exists(),
         "{} is missing: run `cargo build --bins` first (infra/scripts/test.sh does)",

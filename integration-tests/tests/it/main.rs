@@ -3,6 +3,7 @@
 // Test code: a failed step fails the test, with its reason.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+mod crashes;
 mod dead_letters;
 mod edge_to_postgres;
 mod ingest_process;

@@ -32,6 +32,7 @@ pub async fn run(
         let settings = HubSettings {
             duplicate_window: Duration::from_secs(config.duplicate_window_secs),
             ingest_max_deliver: config.max_deliver,
+            ingest_ack_wait: Duration::from_secs(config.ack_wait_secs),
             ..HubSettings::default()
         };
         edgeops_bus::provision(&js, &hub_topology(&settings))
