@@ -1,10 +1,13 @@
 //! `edgeops demo`: the whole loop on this machine, with nothing but the bootstrap's tools.
 //!
 //! 1. start a hub nats-server and one site's leaf nats-server (linked), and Postgres;
-//! 2. provision the hub, register the site, run ingest and the site's edge gateway;
+//! 2. provision the hub, register the site, run ingest and the site's edge gateway with the
+//!    default reduction policy;
 //! 3. publish simulated room readings at the site (plus a few malformed ones);
-//! 4. show them arriving in Postgres, and the malformed ones in the dead-letter stream;
-//! 5. stop everything cleanly.
+//! 4. take the hub down for a few seconds mid-run (an uplink outage, as the site sees it) and
+//!    bring it back: the site keeps storing, then drains its backlog;
+//! 5. show what arrived in Postgres, the forwarded/raw byte ratio, and the dead letters;
+//! 6. stop everything cleanly.
 
 mod processes;
 mod report;
@@ -20,7 +23,7 @@ use edgeops_ingest::IngestConfig;
 use tokio_util::sync::CancellationToken;
 
 use crate::nats_config::{Listen, hub_config, leaf_config};
-use processes::{NatsProcess, PostgresContainer, free_port, nats_server_binary};
+use processes::{NatsLauncher, NatsProcess, PostgresContainer, free_port, nats_server_binary};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DemoArgs {
@@ -31,11 +34,17 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 12)]
     pub devices: usize,
     /// Readings to publish in total.
-    #[arg(long, default_value_t = 6_000)]
+    #[arg(long, default_value_t = 12_000)]
     pub readings: u64,
     /// Publish rate, readings per second (0 = as fast as possible).
-    #[arg(long, default_value_t = 1_000)]
+    #[arg(long, default_value_t = 1_500)]
     pub rate: u32,
+    /// Seconds the hub is down mid-run, to show store-and-forward (0 = no outage).
+    #[arg(long, default_value_t = 4)]
+    pub outage_secs: u64,
+    /// Reduction policy of the site's gateway: `default`, `forward-all`, or a JSON file.
+    #[arg(long, default_value = "default")]
+    pub policy: String,
     /// Keep the temporary directory (configs, server logs, JetStream data) after the demo.
     #[arg(long)]
     pub keep: bool,
@@ -58,6 +67,12 @@ const MALFORMED: &[(&str, &str)] = &[
     ),
 ];
 
+/// Where the demo's servers listen.
+struct Ports {
+    hub: u16,
+    leaf: u16,
+}
+
 pub async fn run(
     args: DemoArgs,
     interrupted: impl std::future::Future<Output = ()> + Send,
@@ -68,69 +83,66 @@ pub async fn run(
     std::fs::create_dir_all(&dir)?;
     report::step(&format!("working directory {}", dir.display()));
 
-    let (hub_port, hub_monitor, leaf_link_port, leaf_port, leaf_monitor, mqtt_port) = (
-        free_port()?,
-        free_port()?,
-        free_port()?,
-        free_port()?,
-        free_port()?,
-        free_port()?,
-    );
+    let ports = Ports {
+        hub: free_port()?,
+        leaf: free_port()?,
+    };
+    let (hub_monitor, leaf_monitor, leaf_link, mqtt) =
+        (free_port()?, free_port()?, free_port()?, free_port()?);
     let listen = |client_port, monitor_port, store: &str| Listen {
         host: "127.0.0.1".into(),
         client_port,
         monitor_port,
         store_dir: dir.join(store).display().to_string(),
         max_file_store: "20GB".into(),
-        mqtt_port,
+        mqtt_port: mqtt,
     };
     std::fs::write(
         dir.join("hub.conf"),
-        hub_config(
-            "hub",
-            &listen(hub_port, hub_monitor, "hub-js"),
-            leaf_link_port,
-        ),
+        hub_config("hub", &listen(ports.hub, hub_monitor, "hub-js"), leaf_link),
     )?;
+    let hub_leaf_url = format!("nats-leaf://127.0.0.1:{leaf_link}");
     std::fs::write(
         dir.join("leaf.conf"),
         leaf_config(
             &site,
-            &listen(leaf_port, leaf_monitor, "leaf-js"),
-            &format!("nats-leaf://127.0.0.1:{leaf_link_port}"),
+            &listen(ports.leaf, leaf_monitor, "leaf-js"),
+            &hub_leaf_url,
         ),
     )?;
 
-    let hub = NatsProcess::start(
-        &binary,
-        "hub",
-        &dir.join("hub.conf"),
-        hub_port,
-        &dir.join("hub.log"),
-    )
-    .await?;
+    let hub_launcher = NatsLauncher::new(&binary, &dir, "hub", ports.hub);
+    let hub = hub_launcher.start().await?;
     report::step(&format!(
-        "hub nats-server on 127.0.0.1:{hub_port} (monitor http://127.0.0.1:{hub_monitor})"
+        "hub nats-server on 127.0.0.1:{} (monitor http://127.0.0.1:{hub_monitor})",
+        ports.hub
     ));
-    let leaf = NatsProcess::start(
-        &binary,
-        "leaf",
-        &dir.join("leaf.conf"),
-        leaf_port,
-        &dir.join("leaf.log"),
-    )
-    .await?;
+    let leaf = NatsLauncher::new(&binary, &dir, "leaf", ports.leaf)
+        .start()
+        .await?;
     report::step(&format!(
-        "site {site} leaf nats-server on 127.0.0.1:{leaf_port}, JetStream domain edge-{site}"
+        "site {site} leaf nats-server on 127.0.0.1:{} (JetStream domain edge-{site}; MQTT on 127.0.0.1:{mqtt})",
+        ports.leaf
     ));
     let postgres =
         PostgresContainer::start(&format!("edgeops-demo-pg-{}", std::process::id())).await?;
 
-    let outcome = run_loop(&args, &site, &hub_port, leaf_port, &postgres, interrupted).await;
+    let (outcome, hub) = run_loop(
+        &args,
+        &site,
+        &ports,
+        &hub_launcher,
+        hub,
+        &postgres,
+        interrupted,
+    )
+    .await;
 
     report::step("stopping: gateway and ingest drained; now NATS and Postgres");
     leaf.stop().await;
-    hub.stop().await;
+    if let Some(hub) = hub {
+        hub.stop().await;
+    }
     postgres.stop().await;
     if args.keep {
         report::step(&format!("kept {}", dir.display()));
@@ -143,25 +155,100 @@ pub async fn run(
 async fn run_loop(
     args: &DemoArgs,
     site: &SiteId,
-    hub_port: &u16,
-    leaf_port: u16,
+    ports: &Ports,
+    hub_launcher: &NatsLauncher,
+    hub: NatsProcess,
     postgres: &PostgresContainer,
     interrupted: impl std::future::Future<Output = ()> + Send,
-) -> anyhow::Result<()> {
+) -> (anyhow::Result<()>, Option<NatsProcess>) {
+    let prepared = prepare(args, site, ports, postgres).await;
+    let (database_url, hub_js) = match prepared {
+        Ok(prepared) => prepared,
+        Err(err) => return (Err(err), Some(hub)),
+    };
+    let hub_url = format!("nats://127.0.0.1:{}", ports.hub);
+    let leaf_url = format!("nats://127.0.0.1:{}", ports.leaf);
+    let stop = CancellationToken::new();
+    let mut ingest_config = IngestConfig::local(&hub_url, &database_url);
+    // Deliveries whose acks died with the hub come back after ack_wait: keep the demo brisk.
+    ingest_config.ack_wait_secs = 5;
+    let ingest = tokio::spawn(edgeops_ingest::run(
+        ingest_config,
+        stop.clone().cancelled_owned(),
+    ));
+    let gateway_stats = Arc::new(ForwarderStats::default());
+    let mut gateway_config = GatewayConfig::local(site.clone(), &leaf_url);
+    gateway_config.policy = args.policy.clone();
+    let gateway = tokio::spawn(edgeops_edge_gateway::startup::run_with_stats(
+        gateway_config,
+        gateway_stats.clone(),
+        stop.clone().cancelled_owned(),
+    ));
+
+    let flow = flow(
+        args,
+        site,
+        &leaf_url,
+        hub_launcher,
+        hub,
+        &database_url,
+        &gateway_stats,
+    );
+    tokio::pin!(interrupted);
+    let (result, hub) = tokio::select! {
+        (result, hub) = flow => (result, hub),
+        () = &mut interrupted => (Ok(None), None),
+    };
+    let ingest_status = edgeops_bus::connect(&hub_url, "edgeops-demo-status")
+        .await
+        .ok()
+        .map(|client| async move {
+            client
+                .request(
+                    edgeops_contracts::subjects::service_endpoint("ingest", "status"),
+                    "".into(),
+                )
+                .await
+        });
+    let ingest_status = match ingest_status {
+        Some(request) => request
+            .await
+            .ok()
+            .and_then(|reply| serde_json::from_slice(&reply.payload).ok()),
+        None => None,
+    };
+    stop.cancel();
+    let _ = gateway.await;
+    let _ = ingest.await;
+    let outcome = match result {
+        Ok(Some(summary)) => report::summary(&summary, &hub_js, ingest_status).await,
+        Ok(None) => {
+            report::step("interrupted");
+            Ok(())
+        }
+        Err(err) => Err(err),
+    };
+    (outcome, hub)
+}
+
+/// Postgres database, hub streams, the site's registration.
+async fn prepare(
+    args: &DemoArgs,
+    site: &SiteId,
+    ports: &Ports,
+    postgres: &PostgresContainer,
+) -> anyhow::Result<(String, async_nats::jetstream::Context)> {
     postgres
         .create_database("edgeops")
         .await
         .context("preparing Postgres")?;
-    let database_url = postgres.url("edgeops");
     report::step(&format!(
         "Postgres (container {}) on 127.0.0.1:{}",
         postgres.name, postgres.port
     ));
-    let hub_url = format!("nats://127.0.0.1:{hub_port}");
-    let leaf_url = format!("nats://127.0.0.1:{leaf_port}");
-
-    let hub_client = edgeops_bus::connect(&hub_url, "edgeops-demo").await?;
-    let hub_js = async_nats::jetstream::with_domain(hub_client.clone(), streams::HUB_DOMAIN);
+    let hub_client =
+        edgeops_bus::connect(&format!("nats://127.0.0.1:{}", ports.hub), "edgeops-demo").await?;
+    let hub_js = async_nats::jetstream::with_domain(hub_client, streams::HUB_DOMAIN);
     edgeops_bus::provision(
         &hub_js,
         &edgeops_bus::topology::hub_topology(&Default::default()),
@@ -178,33 +265,67 @@ async fn run_loop(
         edgeops_contracts::Actor::User("demo".into()),
     )
     .await?;
-    report::step(&format!("hub provisioned; site {site} registered"));
-
-    let stop = CancellationToken::new();
-    let ingest = tokio::spawn(edgeops_ingest::run(
-        IngestConfig::local(&hub_url, &database_url),
-        stop.clone().cancelled_owned(),
+    report::step(&format!(
+        "hub provisioned; site {site} registered; gateway policy: {}",
+        args.policy
     ));
-    let gateway_stats = Arc::new(ForwarderStats::default());
-    let gateway = tokio::spawn(edgeops_edge_gateway::startup::run_with_stats(
-        GatewayConfig::local(site.clone(), &leaf_url),
-        gateway_stats.clone(),
-        stop.clone().cancelled_owned(),
-    ));
-    let pool = edgeops_store::connect(&database_url, 2, Duration::from_secs(10)).await?;
-    wait_for_gateway(&leaf_url, site).await?;
-    report::step("ingest and the edge gateway are running");
+    Ok((postgres.url("edgeops"), hub_js))
+}
 
-    let started = Instant::now();
-    let simulate = crate::commands::simulate::SimulateArgs {
-        site: site.to_string(),
-        leaf_url: leaf_url.clone(),
-        devices: args.devices,
-        rate: args.rate,
-        count: Some(args.readings),
-        step_secs: 60,
+/// Publishes, takes the hub down and up again mid-run, and waits for everything to arrive.
+async fn flow(
+    args: &DemoArgs,
+    site: &SiteId,
+    leaf_url: &str,
+    hub_launcher: &NatsLauncher,
+    hub: NatsProcess,
+    database_url: &str,
+    gateway: &Arc<ForwarderStats>,
+) -> (anyhow::Result<Option<report::Summary>>, Option<NatsProcess>) {
+    let pool = match edgeops_store::connect(database_url, 2, Duration::from_secs(10)).await {
+        Ok(pool) => pool,
+        Err(err) => return (Err(err.into()), Some(hub)),
     };
-    let sensor = edgeops_bus::connect(&leaf_url, "demo-broken-sensor").await?;
+    if let Err(err) = wait_for_gateway(leaf_url, site).await {
+        return (Err(err), Some(hub));
+    }
+    report::step("ingest and the edge gateway are running");
+    let started = Instant::now();
+    let stop_progress = CancellationToken::new();
+    let progress = tokio::spawn(report::print_progress(
+        pool.clone(),
+        gateway.clone(),
+        leaf_url.to_owned(),
+        site.clone(),
+        started,
+        stop_progress.clone(),
+    ));
+    let (published, hub) = tokio::join!(
+        publish(args, site, leaf_url),
+        outage(args, hub_launcher, hub)
+    );
+    let result = async {
+        let published = published?;
+        report::step("all readings published; waiting for the site's backlog to reach Postgres");
+        let malformed = MALFORMED.len() as u64;
+        let rows = report::wait_for_all(&pool, gateway, published + malformed, malformed).await?;
+        Ok(Some(report::Summary {
+            published,
+            malformed,
+            rows,
+            elapsed: started.elapsed(),
+            gateway: gateway.clone(),
+            pool: pool.clone(),
+        }))
+    }
+    .await;
+    stop_progress.cancel();
+    let _ = progress.await;
+    (result, hub)
+}
+
+async fn publish(args: &DemoArgs, site: &SiteId, leaf_url: &str) -> anyhow::Result<u64> {
+    let sensor = edgeops_bus::connect(leaf_url, "demo-broken-sensor").await?;
     for (device, payload) in MALFORMED {
         sensor
             .publish(format!("edgeops.raw.{site}.{device}"), (*payload).into())
@@ -217,44 +338,40 @@ async fn run_loop(
         args.devices,
         MALFORMED.len()
     ));
-
-    let watching = report::watch_progress(&pool, &gateway_stats, args.readings, started);
-    let publishing = crate::commands::simulate::run(simulate, std::future::pending());
-    tokio::pin!(interrupted);
-    let arrived = tokio::select! {
-        result = async { let published = publishing.await?; watching.await.map(|rows| (published, rows)) } => Some(result?),
-        () = &mut interrupted => None,
+    let simulate = crate::commands::simulate::SimulateArgs {
+        site: site.to_string(),
+        leaf_url: leaf_url.to_owned(),
+        devices: args.devices,
+        rate: args.rate,
+        count: Some(args.readings),
+        step_secs: 60,
     };
+    crate::commands::simulate::run(simulate, std::future::pending()).await
+}
 
-    let ingest_status = hub_client
-        .request(
-            edgeops_contracts::subjects::service_endpoint("ingest", "status"),
-            "".into(),
-        )
-        .await
-        .ok()
-        .and_then(|reply| serde_json::from_slice(&reply.payload).ok());
-    stop.cancel();
-    let _ = gateway.await.context("gateway task")?;
-    let _ = ingest.await.context("ingest task")?;
-    let Some((published, rows)) = arrived else {
-        report::step("interrupted");
-        return Ok(());
-    };
-    report::summary(
-        &pool,
-        &hub_js,
-        published,
-        rows,
-        &gateway_stats,
-        started.elapsed(),
-        ingest_status,
-    )
-    .await?;
-    if rows != published as i64 {
-        bail!("{rows} rows in Postgres for {published} readings published");
+/// Stops the hub a third of the way into publishing and restarts it `outage_secs` later.
+async fn outage(args: &DemoArgs, launcher: &NatsLauncher, hub: NatsProcess) -> Option<NatsProcess> {
+    if args.outage_secs == 0 || args.rate == 0 {
+        return Some(hub);
     }
-    Ok(())
+    let publish_secs = args.readings as f64 / f64::from(args.rate);
+    tokio::time::sleep(Duration::from_secs_f64(publish_secs / 3.0)).await;
+    report::step(&format!(
+        "OUTAGE: the hub is down for {} s; the site keeps storing readings",
+        args.outage_secs
+    ));
+    hub.stop().await;
+    tokio::time::sleep(Duration::from_secs(args.outage_secs)).await;
+    match launcher.start().await {
+        Ok(hub) => {
+            report::step("uplink back: the gateway drains the site's backlog");
+            Some(hub)
+        }
+        Err(err) => {
+            report::step(&format!("could not restart the hub: {err:#}"));
+            None
+        }
+    }
 }
 
 /// The gateway provisions the site's stream on start; sensors' readings are kept from then on.

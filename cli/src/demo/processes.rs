@@ -33,6 +33,29 @@ pub fn nats_server_binary() -> anyhow::Result<PathBuf> {
     )
 }
 
+/// How to (re)start one nats-server of the demo: its config and log live in the demo's directory.
+pub struct NatsLauncher {
+    binary: PathBuf,
+    config: PathBuf,
+    log: PathBuf,
+    port: u16,
+}
+
+impl NatsLauncher {
+    pub fn new(binary: &Path, dir: &Path, name: &str, port: u16) -> Self {
+        Self {
+            binary: binary.to_owned(),
+            config: dir.join(format!("{name}.conf")),
+            log: dir.join(format!("{name}.log")),
+            port,
+        }
+    }
+
+    pub async fn start(&self) -> anyhow::Result<NatsProcess> {
+        NatsProcess::start(&self.binary, &self.config, self.port, &self.log).await
+    }
+}
+
 pub struct NatsProcess {
     child: Child,
 }
@@ -41,12 +64,14 @@ impl NatsProcess {
     /// Starts nats-server with `config` and waits until it accepts connections on `port`.
     pub async fn start(
         binary: &Path,
-        name: &str,
         config: &Path,
         port: u16,
         log: &Path,
     ) -> anyhow::Result<Self> {
-        let log_file = std::fs::File::create(log)?;
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)?;
         let child = Command::new(binary)
             .arg("-c")
             .arg(config)
@@ -58,7 +83,7 @@ impl NatsProcess {
         let process = Self { child };
         wait_for_port(port, Duration::from_secs(15))
             .await
-            .with_context(|| format!("{name} did not start; see {}", log.display()))?;
+            .with_context(|| format!("nats-server did not start; see {}", log.display()))?;
         Ok(process)
     }
 

@@ -1,11 +1,13 @@
 //! What the demo prints: progress while readings flow, and a summary at the end.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use edgeops_contracts::{streams, subjects};
+use edgeops_contracts::{SiteId, streams, subjects};
 use edgeops_edge_gateway::forward::ForwarderStats;
 use futures::TryStreamExt;
+use tokio_util::sync::CancellationToken;
 
 pub fn step(message: &str) {
     println!("==> {message}");
@@ -18,69 +20,135 @@ async fn rows(pool: &sqlx::PgPool) -> i64 {
         .unwrap_or(0)
 }
 
-/// Prints a line a second until `expected` rows are in Postgres (or 60 s pass without progress).
-pub async fn watch_progress(
-    pool: &sqlx::PgPool,
-    gateway: &ForwarderStats,
-    expected: u64,
+/// One line a second: stored at the site, forwarded, in Postgres, byte ratio.
+pub async fn print_progress(
+    pool: sqlx::PgPool,
+    gateway: Arc<ForwarderStats>,
+    leaf_url: String,
+    site: SiteId,
     started: Instant,
-) -> anyhow::Result<i64> {
-    let mut last_change = Instant::now();
-    let mut last_rows = -1;
+    stop: CancellationToken,
+) {
+    let local = match edgeops_bus::connect(&leaf_url, "demo-progress").await {
+        Ok(client) => async_nats::jetstream::with_domain(client, streams::edge_domain(&site)),
+        Err(_) => return,
+    };
     loop {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let now_rows = rows(pool).await;
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = stop.cancelled() => return,
+        }
+        let stored = match local.get_stream(streams::LOCAL_READINGS).await {
+            Ok(mut stream) => stream.info().await.map(|i| i.state.messages).unwrap_or(0),
+            Err(_) => 0,
+        };
         println!(
-            "    t={:>4.1}s  forwarded by gateway {:>7}  rows in Postgres {:>7} / {expected}",
+            "    t={:>5.1}s  stored at site {:>7}  forwarded readings {:>7}  rows in Postgres {:>7}  bytes forwarded/raw {:>5.1}%",
             started.elapsed().as_secs_f64(),
-            gateway.forwarded.load(Ordering::Relaxed),
-            now_rows
+            stored,
+            gateway.forwarded_readings.load(Ordering::Relaxed),
+            rows(&pool).await,
+            gateway.byte_ratio() * 100.0,
         );
-        if now_rows >= expected as i64 {
-            return Ok(now_rows);
-        }
-        if now_rows != last_rows {
-            last_rows = now_rows;
-            last_change = Instant::now();
-        } else if last_change.elapsed() > Duration::from_secs(60) {
-            anyhow::bail!("no progress for 60 s at {now_rows} rows");
-        }
     }
 }
 
-pub async fn summary(
+/// Waits until the gateway has processed `raw` readings and Postgres holds every reading it
+/// forwarded (minus the `malformed` ones ingest refuses). Fails after 60 s without progress.
+pub async fn wait_for_all(
     pool: &sqlx::PgPool,
-    hub: &async_nats::jetstream::Context,
-    published: u64,
-    rows: i64,
     gateway: &ForwarderStats,
-    elapsed: Duration,
+    raw: u64,
+    malformed: u64,
+) -> anyhow::Result<i64> {
+    let mut last = (0, -1);
+    let mut last_change = Instant::now();
+    loop {
+        let processed = gateway.raw.load(Ordering::Relaxed);
+        let expected = gateway
+            .forwarded_readings
+            .load(Ordering::Relaxed)
+            .saturating_sub(malformed) as i64;
+        let now_rows = rows(pool).await;
+        if processed >= raw && now_rows == expected {
+            return Ok(now_rows);
+        }
+        if (processed, now_rows) != last {
+            last = (processed, now_rows);
+            last_change = Instant::now();
+        } else if last_change.elapsed() > Duration::from_secs(60) {
+            anyhow::bail!(
+                "no progress for 60 s: gateway processed {processed}/{raw}, {now_rows}/{expected} rows"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+pub struct Summary {
+    pub published: u64,
+    pub malformed: u64,
+    pub rows: i64,
+    pub elapsed: Duration,
+    pub gateway: Arc<ForwarderStats>,
+    pub pool: sqlx::PgPool,
+}
+
+pub async fn summary(
+    s: &Summary,
+    hub: &async_nats::jetstream::Context,
     ingest_status: Option<serde_json::Value>,
 ) -> anyhow::Result<()> {
+    let g = &s.gateway;
+    let forwarded = g.forwarded_readings.load(Ordering::Relaxed);
+    let aggregates = g.forwarded.load(Ordering::Relaxed) - forwarded;
     step("summary");
-    println!("    published at the site   {published}");
     println!(
-        "    forwarded to the hub    {} ({} bytes)",
-        gateway.forwarded.load(Ordering::Relaxed),
-        gateway.forwarded_bytes.load(Ordering::Relaxed)
+        "    published at the site      {} readings (+{} malformed)",
+        s.published, s.malformed
     );
     println!(
-        "    rows in Postgres        {rows}  (exactly once: {})",
-        if rows == published as i64 {
-            "yes"
-        } else {
-            "NO"
-        }
+        "    forwarded to the hub       {forwarded} readings, {aggregates} aggregate messages"
     );
-    println!("    elapsed                 {:.1}s", elapsed.as_secs_f64());
-    let per_device: Vec<(String, i64, f64)> = sqlx::query_as(
-        "SELECT device_id, count(*), round(avg((metrics->>'co2_ppm')::float8)::numeric, 0)::float8
-         FROM ingest.readings GROUP BY device_id ORDER BY device_id LIMIT 5",
+    println!(
+        "    bytes raw -> forwarded     {} -> {} ({:.1}%; the reduction policy decides what travels)",
+        g.raw_bytes.load(Ordering::Relaxed),
+        g.forwarded_bytes.load(Ordering::Relaxed),
+        g.byte_ratio() * 100.0
+    );
+    let (distinct,): (i64,) = sqlx::query_as(
+        "SELECT count(DISTINCT (site_id, device_id, observed_at)) FROM ingest.readings",
     )
-    .fetch_all(pool)
+    .fetch_one(&s.pool)
+    .await?;
+    let exact = s.rows == (forwarded - s.malformed) as i64 && distinct == s.rows;
+    println!(
+        "    rows in Postgres           {} (every forwarded reading exactly once: {})",
+        s.rows,
+        if exact { "yes" } else { "NO" }
+    );
+    let aggregate_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM ingest.aggregates")
+        .fetch_one(&s.pool)
+        .await?;
+    println!(
+        "    aggregate rows             {aggregate_rows} (hourly min/max/mean/count per room and metric)"
+    );
+    println!(
+        "    failed forward attempts    {} (during the outage; resumed from the cursor)",
+        g.failed_batches.load(Ordering::Relaxed)
+    );
+    println!(
+        "    elapsed                    {:.1}s",
+        s.elapsed.as_secs_f64()
+    );
+    let per_device: Vec<(String, i64, f64)> = sqlx::query_as(
+        "SELECT device_id, count(*), round(max((metrics->>'co2_ppm')::float8)::numeric, 0)::float8
+         FROM ingest.readings GROUP BY device_id ORDER BY device_id LIMIT 4",
+    )
+    .fetch_all(&s.pool)
     .await?;
     for (device, count, co2) in per_device {
-        println!("      {device}: {count} readings, mean CO2 {co2} ppm");
+        println!("      {device}: {count} readings in Postgres, peak CO2 {co2} ppm");
     }
     let dead = hub.get_stream(streams::DEAD_LETTERS).await?;
     let mut by_subject = dead
@@ -92,6 +160,9 @@ pub async fn summary(
     }
     if let Some(status) = ingest_status {
         println!("    ingest status (edgeops.svc.ingest.status): {status}");
+    }
+    if !exact {
+        anyhow::bail!("Postgres does not hold every forwarded reading exactly once");
     }
     Ok(())
 }

@@ -37,6 +37,8 @@ pub struct ForwarderStats {
     /// Messages sent to the hub (reduced readings and aggregates), and their payload bytes.
     pub forwarded: AtomicU64,
     pub forwarded_bytes: AtomicU64,
+    /// Of `forwarded`: reduced readings (the rest are aggregate messages).
+    pub forwarded_readings: AtomicU64,
     pub failed_batches: AtomicU64,
     /// Messages not resent after a failure because the hub already had them.
     pub resend_skipped: AtomicU64,
@@ -218,6 +220,13 @@ impl Forwarder {
         self.stats
             .forwarded_bytes
             .fetch_add(sent_bytes, Ordering::Relaxed);
+        let readings = outgoing
+            .iter()
+            .filter(|o| subjects::parse_aggregate_subject(&o.subject).is_none())
+            .count();
+        self.stats
+            .forwarded_readings
+            .fetch_add(readings as u64, Ordering::Relaxed);
         self.stats.cursor.store(position, Ordering::Relaxed);
         metrics.raw_bytes.add(raw_bytes, &metrics.site);
         metrics.forwarded_bytes.add(sent_bytes, &metrics.site);

@@ -34,7 +34,7 @@ pub struct IngestConfig {
     pub retry_delay_ms: u64,
     /// How long a delivered reading may stay unacknowledged before it is delivered again
     /// (to another replica, or to this one after a crash), in seconds.
-    #[arg(long, env = "EDGEOPS_INGEST_ACK_WAIT_SECS", default_value_t = 30)]
+    #[arg(long, env = "EDGEOPS_INGEST_ACK_WAIT_SECS", default_value_t = 10)]
     pub ack_wait_secs: u64,
     /// Skip creating/updating streams and consumers on start (when an operator manages them).
     #[arg(long, env = "EDGEOPS_SKIP_PROVISION")]
@@ -63,7 +63,7 @@ impl IngestConfig {
             concurrency: 2,
             max_deliver: 5,
             retry_delay_ms: 2000,
-            ack_wait_secs: 30,
+            ack_wait_secs: 10,
             skip_provision: false,
             duplicate_window_secs: 120,
         }

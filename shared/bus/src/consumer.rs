@@ -16,6 +16,9 @@ use tokio::task::JoinSet;
 
 use crate::dead_letter::{DeadLetterSink, Refused};
 
+/// How long past its expiry a pull may take to end before it is abandoned.
+const PULL_GRACE: Duration = Duration::from_secs(2);
+
 /// What to do with one message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -185,11 +188,23 @@ impl<H: BatchHandler> WorkerContext<H> {
             .messages()
             .await?;
         let mut batch = Vec::with_capacity(self.config.batch_size);
-        while let Some(next) = pulled.next().await {
+        // A pull whose request died with a lost connection would never end: bound it. What the
+        // server delivers to an abandoned pull is redelivered after ack_wait.
+        let deadline = tokio::time::sleep(self.config.batch_linger * 2 + PULL_GRACE);
+        tokio::pin!(deadline);
+        loop {
+            let next = tokio::select! {
+                next = pulled.next() => next,
+                () = &mut deadline => {
+                    tracing::warn!(received = batch.len(), "pull request got no end from the server; abandoning it");
+                    break;
+                }
+            };
             match next {
-                Ok(message) => batch.push(message),
-                Err(err) if batch.is_empty() => return Err(err),
-                Err(err) => {
+                None => break,
+                Some(Ok(message)) => batch.push(message),
+                Some(Err(err)) if batch.is_empty() => return Err(err),
+                Some(Err(err)) => {
                     tracing::debug!(error = %err, "pull ended early");
                     break;
                 }

@@ -32,7 +32,7 @@ impl Default for HubSettings {
             duplicate_window: Duration::from_secs(120),
             dead_letters_max_age: 30 * DAY,
             ingest_max_deliver: 5,
-            ingest_ack_wait: Duration::from_secs(30),
+            ingest_ack_wait: Duration::from_secs(10),
         }
     }
 }
