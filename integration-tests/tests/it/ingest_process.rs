@@ -98,6 +98,26 @@ async fn ingest_answers_ping_and_stops_cleanly_on_sigterm() {
         .unwrap();
     let status: serde_json::Value = serde_json::from_slice(&status.payload).unwrap();
     assert!(status["accepted"].as_u64().is_some(), "{status}");
+    // Mid-run, the projection lags the stream; the lag is polled every 2 s.
+    let lag = wait_until("ingest to report its lag", Duration::from_secs(10), || {
+        let client = client.clone();
+        async move {
+            let reply = client
+                .request("edgeops.svc.ingest.status", "".into())
+                .await
+                .map_err(|e| e.to_string())?;
+            let status: serde_json::Value =
+                serde_json::from_slice(&reply.payload).map_err(|e| e.to_string())?;
+            let lag = status["lag_messages"].as_u64().unwrap_or(0);
+            if lag > 0 {
+                Ok(Some(lag))
+            } else {
+                Err(format!("{status}"))
+            }
+        }
+    })
+    .await;
+    assert!(lag <= total as u64, "lag {lag} of {total}");
 
     let pid = Pid::from_raw(child.id().unwrap() as i32);
     let signalled = Instant::now();

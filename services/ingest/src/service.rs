@@ -23,6 +23,8 @@ pub struct IngestStats {
     duplicates: AtomicU64,
     rejected: AtomicU64,
     batches: AtomicU64,
+    /// Readings in the hub stream not yet written (the projection's lag), as last polled.
+    lag_messages: AtomicU64,
     rejected_by_reason: Mutex<BTreeMap<String, u64>>,
     accepted_counter: Counter<u64>,
     duplicate_counter: Counter<u64>,
@@ -35,6 +37,7 @@ pub struct StatusReport {
     pub duplicates: u64,
     pub rejected: u64,
     pub batches: u64,
+    pub lag_messages: u64,
     pub rejected_by_reason: BTreeMap<String, u64>,
     pub known_sites: usize,
 }
@@ -47,6 +50,7 @@ impl Default for IngestStats {
             duplicates: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             batches: AtomicU64::new(0),
+            lag_messages: AtomicU64::new(0),
             rejected_by_reason: Mutex::new(BTreeMap::new()),
             accepted_counter: meter.u64_counter(names::INGEST_READINGS_ACCEPTED).build(),
             duplicate_counter: meter.u64_counter(names::INGEST_READINGS_DUPLICATE).build(),
@@ -82,12 +86,21 @@ impl IngestStats {
         }
     }
 
+    pub fn record_lag(&self, pending: u64) {
+        self.lag_messages.store(pending, Ordering::Relaxed);
+    }
+
+    pub fn lag(&self) -> u64 {
+        self.lag_messages.load(Ordering::Relaxed)
+    }
+
     pub fn report(&self, known_sites: usize) -> StatusReport {
         StatusReport {
             accepted: self.accepted.load(Ordering::Relaxed),
             duplicates: self.duplicates.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
             batches: self.batches.load(Ordering::Relaxed),
+            lag_messages: self.lag_messages.load(Ordering::Relaxed),
             rejected_by_reason: self
                 .rejected_by_reason
                 .lock()

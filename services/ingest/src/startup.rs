@@ -92,6 +92,11 @@ pub async fn run(
         AggregatesHandler { pool: pool.clone() },
     );
 
+    let lag = tokio::spawn(crate::handlers::lag::follow_lag(
+        js.clone(),
+        stats.clone(),
+        token.clone(),
+    ));
     let watcher = tokio::spawn(follow_sites(sites_bucket, sites.clone(), token.clone()));
     let report_sites = sites.clone();
     let report_stats = stats.clone();
@@ -123,6 +128,7 @@ pub async fn run(
     if let Ok(Err(err)) = micro.await {
         tracing::warn!(error = %err, "stopping the micro service");
     }
+    let _ = lag.await;
     if let Ok(Err(err)) = watcher.await {
         tracing::warn!(error = %err, "sites watch ended with an error");
     }
