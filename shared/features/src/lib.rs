@@ -1,0 +1,19 @@
+//! Features, defined once. Preprocessing computes feature rows into its table; training reads
+//! them; the edge gateway computes the same rows from its local readings before inference. The
+//! model is fed identical vectors everywhere because this crate is the only definition.
+//!
+//! The pipeline, per device:
+//! 1. `resample`: raw samples (irregular, possibly late or duplicated) into fixed-interval bins
+//!    (mean per bin);
+//! 2. `clean`: robust outlier rejection (Hampel filter) and physically impossible values out;
+//! 3. gaps: up to `max_gap_bins` missing bins are linearly interpolated (and flagged), longer
+//!    gaps stay missing, so no row is built across them;
+//! 4. `rows`: lags, rolling statistics, time of day, cross-metric features.
+
+pub mod clean;
+pub mod resample;
+pub mod rows;
+pub mod spec;
+
+pub use rows::{FeatureRow, compute_rows};
+pub use spec::FeatureSpec;

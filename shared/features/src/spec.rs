@@ -1,0 +1,138 @@
+//! The feature specification: what goes into a row, in which order. Versioned: a model records
+//! the version it was trained on, and rows of another version are never fed to it.
+
+use serde::{Deserialize, Serialize};
+
+/// A difference between two metrics at the same bin (e.g. temperature minus dew point).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrossDifference {
+    pub left: String,
+    pub right: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureSpec {
+    pub name: String,
+    pub version: u32,
+    /// Width of a bin, in seconds.
+    pub interval_secs: i64,
+    /// Input metrics; each gets the lag and rolling features below.
+    pub metrics: Vec<String>,
+    /// The metric a model forecasts (training's target; also one of `metrics`).
+    pub target: String,
+    /// Lags in bins (1 = the previous bin). Lag 0, the current bin, is always included.
+    pub lags: Vec<usize>,
+    /// Rolling windows in bins (mean, std, min, max over the last `w` bins, current included).
+    pub rolling: Vec<usize>,
+    /// Hour-of-day and day-of-week as sine/cosine pairs.
+    pub time_of_day: bool,
+    pub cross: Vec<CrossDifference>,
+    /// Missing bins filled by linear interpolation when a gap is at most this long.
+    pub max_gap_bins: usize,
+    /// Hampel filter: half window (bins) and threshold (scaled MADs).
+    pub hampel_half_window: usize,
+    pub hampel_sigmas: f64,
+}
+
+impl FeatureSpec {
+    /// Rooms: 5-minute bins, CO2 forecast, an hour of history.
+    pub fn indoor_air() -> Self {
+        Self {
+            name: "indoor_air".into(),
+            version: 1,
+            interval_secs: 300,
+            metrics: vec![
+                "co2_ppm".into(),
+                "temperature_c".into(),
+                "humidity_pct".into(),
+            ],
+            target: "co2_ppm".into(),
+            lags: vec![1, 2, 3, 6, 12],
+            rolling: vec![6, 12],
+            time_of_day: true,
+            cross: vec![],
+            max_gap_bins: 3,
+            hampel_half_window: 3,
+            hampel_sigmas: 4.0,
+        }
+    }
+
+    /// Outdoor air (the Beijing data): hourly bins, PM2.5 forecast, a day of history.
+    pub fn outdoor_pm25() -> Self {
+        Self {
+            name: "outdoor_pm25".into(),
+            version: 1,
+            interval_secs: 3600,
+            metrics: vec![
+                "pm25_ugm3".into(),
+                "temperature_c".into(),
+                "dew_point_c".into(),
+                "pressure_hpa".into(),
+            ],
+            target: "pm25_ugm3".into(),
+            lags: vec![1, 2, 3, 6, 12, 24],
+            rolling: vec![6, 24],
+            time_of_day: true,
+            cross: vec![CrossDifference {
+                left: "temperature_c".into(),
+                right: "dew_point_c".into(),
+            }],
+            max_gap_bins: 2,
+            hampel_half_window: 3,
+            hampel_sigmas: 5.0,
+        }
+    }
+
+    /// Bins of history a row needs before its own bin.
+    pub fn history_bins(&self) -> usize {
+        let lag = self.lags.iter().copied().max().unwrap_or(0);
+        let window = self
+            .rolling
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(1)
+            .saturating_sub(1);
+        lag.max(window)
+    }
+
+    /// How far a raw sample's influence on the cleaned, gap-filled grid reaches: through an
+    /// interpolated gap to the next observed bin, and through the Hampel window.
+    fn grid_reach_bins(&self) -> usize {
+        self.max_gap_bins + 1 + self.hampel_half_window
+    }
+
+    /// A new sample at bin `j` can change rows from bin `j - reach_bins()` on (and none before).
+    pub fn reach_bins(&self) -> usize {
+        self.grid_reach_bins()
+    }
+
+    /// To recompute rows from bin `b` on exactly, samples from `b - load_margin_bins()` on are
+    /// needed: the rows' history plus the grid's reach.
+    pub fn load_margin_bins(&self) -> usize {
+        self.history_bins() + self.grid_reach_bins()
+    }
+
+    /// Column names, in row order.
+    pub fn names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for metric in &self.metrics {
+            names.push(metric.clone());
+            names.extend(self.lags.iter().map(|lag| format!("{metric}_lag{lag}")));
+            for window in &self.rolling {
+                for stat in ["mean", "std", "min", "max"] {
+                    names.push(format!("{metric}_{stat}{window}"));
+                }
+            }
+        }
+        if self.time_of_day {
+            names.extend(["hour_sin", "hour_cos", "weekday_sin", "weekday_cos"].map(String::from));
+        }
+        names.extend(
+            self.cross
+                .iter()
+                .map(|c| format!("{}_minus_{}", c.left, c.right)),
+        );
+        names
+    }
+}
