@@ -70,3 +70,17 @@ pub fn spawn_gateway_with_config(config: GatewayConfig) -> (Running, Arc<Forward
     });
     (Running { stop, task }, stats)
 }
+
+pub fn spawn_preprocessing(stack: &TestStack) -> Running {
+    let config = edgeops_preprocessing::PreprocessingConfig::local(
+        stack.hub_url.clone(),
+        stack.database_url.clone(),
+    );
+    let stop = CancellationToken::new();
+    let signal = stop.clone();
+    let task =
+        tokio::spawn(
+            async move { edgeops_preprocessing::run(config, signal.cancelled_owned()).await },
+        );
+    Running { stop, task }
+}

@@ -8,6 +8,7 @@ mod dead_letters;
 mod edge_to_postgres;
 mod ingest_process;
 mod outage;
+mod preprocessing;
 mod provisioning;
 mod reduction;
 mod support;

@@ -47,6 +47,7 @@ async fn provisioning_twice_changes_nothing_and_a_changed_config_is_applied() {
         "stream:DEAD_LETTERS",
         "stream:EVENTS",
         "consumer:READINGS/ingest",
+        "consumer:READINGS/preprocessing",
         "consumer:AGGREGATES/ingest-aggregates",
     ]
     .map(String::from)

@@ -39,6 +39,8 @@ impl Default for HubSettings {
 
 /// The durable consumer ingest pulls from (shared by all ingest replicas).
 pub const INGEST_CONSUMER: &str = "ingest";
+/// The durable consumer preprocessing pulls readings from.
+pub const PREPROCESSING_CONSUMER: &str = "preprocessing";
 /// The durable consumer ingest's aggregates handler pulls from.
 pub const INGEST_AGGREGATES_CONSUMER: &str = "ingest-aggregates";
 
@@ -101,6 +103,15 @@ pub fn hub_topology(settings: &HubSettings) -> Topology {
                 max_deliver: settings.ingest_max_deliver + 1,
                 max_ack_pending: 20_000,
                 description: "ingest: validate readings and write them to Postgres".into(),
+            },
+            ConsumerSpec {
+                stream: streams::HUB_READINGS.into(),
+                durable: PREPROCESSING_CONSUMER.into(),
+                filter_subject: subjects::all_hub_readings(),
+                ack_wait: settings.ingest_ack_wait,
+                max_deliver: settings.ingest_max_deliver + 1,
+                max_ack_pending: 20_000,
+                description: "preprocessing: samples and feature rows".into(),
             },
             ConsumerSpec {
                 stream: streams::HUB_AGGREGATES.into(),

@@ -1,0 +1,48 @@
+use edgeops_features::FeatureSpec;
+
+/// preprocessing's settings; every flag also reads an `EDGEOPS_*` environment variable.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PreprocessingConfig {
+    /// NATS URL of the hub.
+    #[arg(
+        long,
+        env = "EDGEOPS_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    pub nats_url: String,
+    /// Postgres URL (the preprocessing schema is created by migrations on start).
+    #[arg(
+        long,
+        env = "EDGEOPS_DATABASE_URL",
+        default_value = "postgres://postgres:postgres@127.0.0.1:5432/edgeops"
+    )]
+    pub database_url: String,
+    /// Feature specification: `indoor_air` (rooms, 5-minute bins) or `outdoor_pm25` (hourly).
+    #[arg(long, env = "EDGEOPS_FEATURE_SPEC", default_value = "indoor_air", value_parser = ["indoor_air", "outdoor_pm25"])]
+    pub spec: String,
+    /// Readings handled per batch.
+    #[arg(long, env = "EDGEOPS_PREPROCESSING_BATCH_SIZE", default_value_t = 2000)]
+    pub batch_size: usize,
+    /// Batches handled concurrently (devices are serialised by a lock in Postgres).
+    #[arg(long, env = "EDGEOPS_PREPROCESSING_CONCURRENCY", default_value_t = 2)]
+    pub concurrency: usize,
+}
+
+impl PreprocessingConfig {
+    pub fn local(nats_url: impl Into<String>, database_url: impl Into<String>) -> Self {
+        Self {
+            nats_url: nats_url.into(),
+            database_url: database_url.into(),
+            spec: "indoor_air".into(),
+            batch_size: 2000,
+            concurrency: 2,
+        }
+    }
+
+    pub fn feature_spec(&self) -> FeatureSpec {
+        match self.spec.as_str() {
+            "outdoor_pm25" => FeatureSpec::outdoor_pm25(),
+            _ => FeatureSpec::indoor_air(),
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! One file per kind of input preprocessing handles.
+
+pub mod readings;
