@@ -1,5 +1,6 @@
 //! The `edgeops` operator command as a library, so tests and the demo share its pieces.
 
+pub mod bench;
 pub mod commands;
 pub mod demo;
 pub mod nats_config;

@@ -10,6 +10,8 @@ EDGEOPS_REQUIRE_DOCKER=1 bash infra/scripts/bootstrap.sh
 # shellcheck disable=SC1091
 source .tools/env
 
+echo "[test] Tiltfile check (starlark-go with Tilt's API stubbed; see docs/tilt.md)"
+python3 infra/tilt/check_tiltfile.py
 echo "[test] cargo fmt --check"
 cargo fmt --all -- --check
 echo "[test] cargo clippy -D warnings"

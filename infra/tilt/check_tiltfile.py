@@ -418,7 +418,7 @@ def deps_closure(t: Tilt, name: str) -> set[str]:
 def check_default(t: Tilt) -> None:
     R = t.resources
     sites = ["s1", "s2"]
-    expected = {"bootstrap", "build", "nats-hub", "postgres", "ingest", "register-sites", "status"}
+    expected = {"bootstrap", "build", "nats-hub", "postgres", "ingest", "preprocessing", "register-sites", "status"}
     for s in sites:
         expected |= {f"nats-leaf-{s}", f"gateway-{s}", f"simulate-{s}"}
     if not expect(set(R) == expected, f"resources: got {sorted(R)}, want {sorted(expected)}"):
@@ -430,6 +430,7 @@ def check_default(t: Tilt) -> None:
         "nats-hub": {"bootstrap"},
         "postgres": {"bootstrap"},
         "ingest": {"build", "nats-hub", "postgres"},
+        "preprocessing": {"build", "nats-hub", "postgres", "ingest"},
         "register-sites": {"ingest", "build"},
         "status": {"ingest"},
     }

@@ -9,7 +9,7 @@
 //! 5. show what arrived in Postgres, the forwarded/raw byte ratio, and the dead letters;
 //! 6. stop everything cleanly.
 
-mod processes;
+pub(crate) mod processes;
 mod report;
 
 use std::sync::Arc;

@@ -128,7 +128,13 @@ pub struct PostgresContainer {
 pub const POSTGRES_IMAGE: &str = "edgeops/postgres:15";
 
 impl PostgresContainer {
+    /// A throwaway Postgres for the demo: `fsync=off`, nothing here outlives the demo.
     pub async fn start(name: &str) -> anyhow::Result<Self> {
+        Self::start_with(name, &["-c", "fsync=off"]).await
+    }
+
+    /// A Postgres with extra server settings (`-c name=value` pairs).
+    pub async fn start_with(name: &str, settings: &[&str]) -> anyhow::Result<Self> {
         let output = Command::new("docker")
             .args([
                 "run",
@@ -139,9 +145,8 @@ impl PostgresContainer {
                 "-p",
                 "127.0.0.1::5432",
                 POSTGRES_IMAGE,
-                "-c",
-                "fsync=off",
             ])
+            .args(settings)
             .output()
             .await
             .context("running docker (the demo's Postgres runs in a local container)")?;

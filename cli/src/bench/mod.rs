@@ -1,0 +1,89 @@
+//! `edgeops bench`: the throughput figures of the edge data path, each side by side with its
+//! baselines in the same run, on the same servers (see docs/benchmarks.md for the method).
+//!
+//! - `raw_publish`: JetStream async publish of the readings into a scratch stream on the hub;
+//! - `raw_insert`: the same readings as batched UNNEST inserts into a copy of `ingest.readings`;
+//! - `end_to_end`: published at the site's leaf → gateway → hub → ingest → committed rows;
+//! - `backlog_drain`: a backlog built while the hub is down, from the hub's return until every
+//!   reading is a committed row.
+//!
+//! Each figure is the median over `--runs`; the result is printed as one JSON object per line.
+
+mod measure;
+mod stack;
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Readings per throughput measurement.
+    #[arg(long, default_value_t = 100_000)]
+    pub readings: u64,
+    /// Readings in the outage backlog.
+    #[arg(long, default_value_t = 500_000)]
+    pub backlog: u64,
+    /// Repetitions of each measurement (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Devices the readings are spread over.
+    #[arg(long, default_value_t = 100)]
+    pub devices: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Figure {
+    pub name: &'static str,
+    pub readings: u64,
+    pub runs: Vec<f64>,
+    pub median_per_sec: f64,
+}
+
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+fn rate(readings: u64, elapsed: Duration) -> f64 {
+    readings as f64 / elapsed.as_secs_f64().max(1e-9)
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let stack = stack::BenchStack::start().await?;
+    let outcome = measure::all(&stack, &args).await;
+    stack.stop().await;
+    let figures = outcome?;
+    for figure in &figures {
+        println!("{}", serde_json::to_string(figure)?);
+    }
+    let get = |name: &str| {
+        figures
+            .iter()
+            .find(|f| f.name == name)
+            .map_or(0.0, |f| f.median_per_sec)
+    };
+    let slower_baseline = get("raw_publish").min(get("raw_insert"));
+    let ratios = serde_json::json!({
+        "end_to_end_vs_slower_baseline": get("end_to_end") / slower_baseline,
+        "backlog_drain_vs_slower_baseline": get("backlog_drain") / slower_baseline,
+    });
+    println!("{ratios}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_runs() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!((rate(50_000, Duration::from_millis(500)) - 100_000.0).abs() < 1e-6);
+    }
+}
