@@ -6,7 +6,8 @@
 //! 3. publish simulated room readings at the site (plus a few malformed ones);
 //! 4. take the hub down for a few seconds mid-run (an uplink outage, as the site sees it) and
 //!    bring it back: the site keeps storing, then drains its backlog;
-//! 5. show what arrived in Postgres, the forwarded/raw byte ratio, and the dead letters;
+//! 5. show what arrived in Postgres (readings, aggregates, feature rows), the forwarded/raw
+//!    byte ratio, and the dead letters;
 //! 6. stop everything cleanly.
 
 pub(crate) mod processes;
@@ -176,6 +177,10 @@ async fn run_loop(
         ingest_config,
         stop.clone().cancelled_owned(),
     ));
+    let preprocessing = tokio::spawn(edgeops_preprocessing::run(
+        edgeops_preprocessing::PreprocessingConfig::local(&hub_url, &database_url),
+        stop.clone().cancelled_owned(),
+    ));
     let gateway_stats = Arc::new(ForwarderStats::default());
     let mut gateway_config = GatewayConfig::local(site.clone(), &leaf_url);
     gateway_config.policy = args.policy.clone();
@@ -220,6 +225,7 @@ async fn run_loop(
     stop.cancel();
     let _ = gateway.await;
     let _ = ingest.await;
+    let _ = preprocessing.await;
     let outcome = match result {
         Ok(Some(summary)) => report::summary(&summary, &hub_js, ingest_status).await,
         Ok(None) => {

@@ -133,6 +133,13 @@ pub async fn summary(
     println!(
         "    aggregate rows             {aggregate_rows} (hourly min/max/mean/count per room and metric)"
     );
+    let (feature_rows, devices): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT device_id) FROM preprocessing.features")
+            .fetch_one(&s.pool)
+            .await?;
+    println!(
+        "    feature rows               {feature_rows} for {devices} rooms (5-minute bins, shared feature code)"
+    );
     println!(
         "    failed forward attempts    {} (during the outage; resumed from the cursor)",
         g.failed_batches.load(Ordering::Relaxed)

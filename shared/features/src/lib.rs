@@ -6,8 +6,8 @@
 //! 1. `resample`: raw samples (irregular, possibly late or duplicated) into fixed-interval bins
 //!    (mean per bin);
 //! 2. `clean`: robust outlier rejection (Hampel filter) and physically impossible values out;
-//! 3. gaps: up to `max_gap_bins` missing bins are linearly interpolated (and flagged), longer
-//!    gaps stay missing, so no row is built across them;
+//! 3. gaps: up to `max_gap_bins` missing bins are filled (linearly, or by holding the last value
+//!    for dead-band-reduced series) and flagged; longer gaps stay missing, so no row spans them;
 //! 4. `rows`: lags, rolling statistics, time of day, cross-metric features.
 
 pub mod clean;
@@ -16,4 +16,4 @@ pub mod rows;
 pub mod spec;
 
 pub use rows::{FeatureRow, compute_rows};
-pub use spec::FeatureSpec;
+pub use spec::{FeatureSpec, GapFill};

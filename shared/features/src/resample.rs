@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeZone, Utc};
 
+use crate::spec::GapFill;
+
 /// The start (seconds since the epoch) of the bin holding `ts`.
 pub fn bin_of(ts: DateTime<Utc>, interval_secs: i64) -> i64 {
     ts.timestamp().div_euclid(interval_secs) * interval_secs
@@ -28,11 +30,12 @@ pub fn resample(samples: &[(DateTime<Utc>, f64)], interval_secs: i64) -> BTreeMa
 }
 
 /// A regular grid from `first` to `last` (bin starts, inclusive): observed values, gaps of at
-/// most `max_gap` bins linearly interpolated (flagged `true`), longer gaps left `None`.
+/// most `max_gap` bins filled as `fill` says (flagged `true`), longer gaps left `None`.
 pub fn fill_gaps(
     bins: &BTreeMap<i64, f64>,
     interval_secs: i64,
     max_gap: usize,
+    fill: GapFill,
 ) -> Vec<(i64, Option<(f64, bool)>)> {
     let (Some((&first, _)), Some((&last, _))) = (bins.first_key_value(), bins.last_key_value())
     else {
@@ -59,8 +62,11 @@ pub fn fill_gaps(
             grid[b].1.map_or(0.0, |v| v.0),
         );
         for (k, slot) in grid.iter_mut().enumerate().take(b).skip(a + 1) {
-            let t = (k - a) as f64 / (b - a) as f64;
-            slot.1 = Some((va + (vb - va) * t, true));
+            let value = match fill {
+                GapFill::Linear => va + (vb - va) * ((k - a) as f64 / (b - a) as f64),
+                GapFill::Hold => va,
+            };
+            slot.1 = Some((value, true));
         }
     }
     grid
@@ -80,7 +86,7 @@ mod tests {
         let bins: BTreeMap<i64, f64> = [(0, 0.0), (300, 3.0), (1500, 9.0), (3600, 1.0)]
             .into_iter()
             .collect();
-        let grid = fill_gaps(&bins, 300, 3);
+        let grid = fill_gaps(&bins, 300, 3, GapFill::Linear);
         let values: Vec<Option<(f64, bool)>> = grid.iter().map(|(_, v)| *v).collect();
         assert_eq!(values[0], Some((0.0, false)));
         assert_eq!(values[1], Some((3.0, false)));

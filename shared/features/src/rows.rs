@@ -32,10 +32,15 @@ fn grid(spec: &FeatureSpec, metric: &str, samples: &[(DateTime<Utc>, f64)]) -> G
         spec.hampel_half_window,
         spec.hampel_sigmas,
     );
-    fill_gaps(&cleaned, spec.interval_secs, spec.max_gap_bins)
-        .into_iter()
-        .filter_map(|(bin, value)| value.map(|v| (bin, v)))
-        .collect()
+    fill_gaps(
+        &cleaned,
+        spec.interval_secs,
+        spec.max_gap_bins,
+        spec.gap_fill,
+    )
+    .into_iter()
+    .filter_map(|(bin, value)| value.map(|v| (bin, v)))
+    .collect()
 }
 
 /// The last `n` values up to and including `bin`, oldest first, if all present.

@@ -3,6 +3,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How missing bins of at most `max_gap_bins` are filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GapFill {
+    /// Straight line between the neighbours: for raw series with short dropouts.
+    Linear,
+    /// The last value: for series reduced by a dead-band at the edge, where no message means
+    /// "unchanged within the band" until the heartbeat.
+    Hold,
+}
+
 /// A difference between two metrics at the same bin (e.g. temperature minus dew point).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CrossDifference {
@@ -27,19 +38,21 @@ pub struct FeatureSpec {
     /// Hour-of-day and day-of-week as sine/cosine pairs.
     pub time_of_day: bool,
     pub cross: Vec<CrossDifference>,
-    /// Missing bins filled by linear interpolation when a gap is at most this long.
+    /// Missing bins filled (and flagged) when a gap is at most this long.
     pub max_gap_bins: usize,
+    pub gap_fill: GapFill,
     /// Hampel filter: half window (bins) and threshold (scaled MADs).
     pub hampel_half_window: usize,
     pub hampel_sigmas: f64,
 }
 
 impl FeatureSpec {
-    /// Rooms: 5-minute bins, CO2 forecast, an hour of history.
+    /// Rooms: 5-minute bins, CO2 forecast, an hour of history. Rooms' readings arrive reduced
+    /// by the edge's dead-band with an hourly heartbeat, so a value holds for up to an hour.
     pub fn indoor_air() -> Self {
         Self {
             name: "indoor_air".into(),
-            version: 1,
+            version: 2,
             interval_secs: 300,
             metrics: vec![
                 "co2_ppm".into(),
@@ -51,7 +64,8 @@ impl FeatureSpec {
             rolling: vec![6, 12],
             time_of_day: true,
             cross: vec![],
-            max_gap_bins: 3,
+            max_gap_bins: 12,
+            gap_fill: GapFill::Hold,
             hampel_half_window: 3,
             hampel_sigmas: 4.0,
         }
@@ -78,6 +92,7 @@ impl FeatureSpec {
                 right: "dew_point_c".into(),
             }],
             max_gap_bins: 2,
+            gap_fill: GapFill::Linear,
             hampel_half_window: 3,
             hampel_sigmas: 5.0,
         }

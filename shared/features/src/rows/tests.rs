@@ -15,6 +15,7 @@ fn spec() -> FeatureSpec {
         time_of_day: true,
         cross: vec![],
         max_gap_bins: 2,
+        gap_fill: crate::spec::GapFill::Linear,
         hampel_half_window: 3,
         hampel_sigmas: 1e9, // tests of the row layout: no outlier rejection
     }
@@ -108,9 +109,14 @@ proptest! {
     fn a_recompute_from_the_load_margin_equals_the_full_recompute(
         values in proptest::collection::vec(prop_oneof![9 => (400.0f64..900.0).prop_map(Some), 1 => Just(None), 1 => Just(Some(5000.0))], 20..120),
         cut in 5usize..100,
+        hold in any::<bool>(),
     ) {
         let mut spec = spec();
         spec.hampel_sigmas = 3.0;
+        if hold {
+            spec.gap_fill = crate::spec::GapFill::Hold;
+            spec.max_gap_bins = 6;
+        }
         let present: Vec<(usize, f64)> = values.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, v))).collect();
         let at = |i: usize| t0() + chrono::Duration::seconds(i as i64 * 300 + 10);
         let all: BTreeMap<String, Vec<(DateTime<Utc>, f64)>> = BTreeMap::from([
