@@ -4,4 +4,5 @@ pub mod bench;
 pub mod commands;
 pub mod demo;
 pub mod nats_config;
+pub mod replay;
 pub mod simulator;

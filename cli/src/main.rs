@@ -1,5 +1,6 @@
 use clap::{Parser, Subcommand};
 use edgeops_cli::commands::nats_config::NatsConfigCommand;
+use edgeops_cli::commands::replay::ReplayArgs;
 use edgeops_cli::commands::simulate::SimulateArgs;
 use edgeops_cli::commands::site::SiteCommand;
 use edgeops_cli::commands::{self, HubArgs};
@@ -30,6 +31,9 @@ enum Command {
     },
     /// Publish simulated room readings at a site, as its sensors would.
     Simulate(SimulateArgs),
+    /// Replay a shipped data set (Beijing PM2.5, Birmingham parking) at a site's leaf, or
+    /// measure with `--dry-run` what the reduction policy would forward.
+    Replay(ReplayArgs),
     /// Show ingest's counters and the hub's streams.
     Status(HubArgs),
     /// Print (or write) a nats-server config for the hub or a site's leaf.
@@ -57,6 +61,7 @@ async fn main() -> anyhow::Result<()> {
             println!("published {published} readings");
             Ok(())
         }
+        Command::Replay(args) => commands::replay::run(args, shutdown_signal()).await,
         Command::Status(hub) => commands::status::run(&hub).await,
         Command::NatsConfig { command } => commands::nats_config::run(command),
     }

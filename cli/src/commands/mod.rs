@@ -2,6 +2,7 @@
 
 pub mod nats_config;
 pub mod provision;
+pub mod replay;
 pub mod simulate;
 pub mod site;
 pub mod status;

@@ -1,6 +1,5 @@
-//! A small room simulator: CO2 that follows occupancy and ventilation, temperature and
-//! humidity with a daily cycle. Deterministic for a given seed, so runs can be compared.
-//! (A fleet-scale simulator with drift and sensor faults is planned with the edge data path.)
+//! One room: CO2 that follows occupancy and ventilation, temperature and humidity with a daily
+//! cycle. Deterministic for a given seed, so runs can be compared.
 
 use chrono::{DateTime, Timelike, Utc};
 
@@ -17,6 +16,15 @@ pub struct Room {
     seed: u64,
 }
 
+/// What a room's sensor box reads at one instant, noise included, before it is formatted.
+/// Faults ([`super::SensorFaults`]) act on this, between the room and the payload.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measurement {
+    pub co2_ppm: f64,
+    pub temperature_c: f64,
+    pub humidity_pct: f64,
+}
+
 impl Room {
     pub fn new(device: impl Into<String>, seed: u64) -> Self {
         Self {
@@ -28,8 +36,17 @@ impl Room {
         }
     }
 
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
     /// Advances the room by `step_secs` to time `at` and returns the reading's JSON payload.
     pub fn step(&mut self, at: DateTime<Utc>, step_secs: f64) -> String {
+        self.measure(at, step_secs).payload(at)
+    }
+
+    /// Advances the room by `step_secs` to time `at` and returns what its sensors read.
+    pub fn measure(&mut self, at: DateTime<Utc>, step_secs: f64) -> Measurement {
         let hour = f64::from(at.hour()) + f64::from(at.minute()) / 60.0;
         let occupants = occupancy(hour, self.seed);
         let outdoor_co2 = 420.0;
@@ -45,12 +62,24 @@ impl Room {
         self.temperature_c = 21.0 + 1.5 * daily + 0.08 * occupants;
         self.humidity_pct = (45.0 - 5.0 * daily + 0.3 * occupants).clamp(0.0, 100.0);
         let noise = jitter(self.seed, at.timestamp());
+        Measurement {
+            co2_ppm: self.co2_ppm + noise * 5.0,
+            temperature_c: self.temperature_c + noise * 0.05,
+            humidity_pct: self.humidity_pct + noise * 0.3,
+        }
+    }
+}
+
+impl Measurement {
+    /// The JSON payload a sensor box sends. Formatting is the firmware's: a NaN value prints as
+    /// the bare literal `NaN`, which is not JSON (see [`super::SensorFaults::nan_share`]).
+    pub fn payload(&self, at: DateTime<Utc>) -> String {
         format!(
             r#"{{"ts":"{}","metrics":{{"co2_ppm":{:.1},"temperature_c":{:.2},"humidity_pct":{:.1}}}}}"#,
             at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            self.co2_ppm + noise * 5.0,
-            self.temperature_c + noise * 0.05,
-            self.humidity_pct + noise * 0.3,
+            self.co2_ppm,
+            self.temperature_c,
+            self.humidity_pct,
         )
     }
 }
@@ -104,5 +133,21 @@ mod tests {
             mid_morning > before_work + 200.0,
             "{before_work} -> {mid_morning}"
         );
+    }
+
+    #[test]
+    fn payloads_keep_their_format() {
+        let at = Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
+        let payload = Room::new("room-1", 3).step(at, 60.0);
+        assert!(
+            payload.starts_with(r#"{"ts":"2026-03-02T10:00:00.000Z","metrics":{"co2_ppm":"#),
+            "{payload}"
+        );
+        let nan = Measurement {
+            co2_ppm: f64::NAN,
+            temperature_c: 21.0,
+            humidity_pct: 40.0,
+        };
+        assert!(nan.payload(at).contains(r#""co2_ppm":NaN,"#));
     }
 }
