@@ -1,7 +1,5 @@
 use std::time::Duration;
 
-use anyhow::Context as _;
-
 use edgeops_contracts::SiteId;
 
 use crate::reduction::ReductionPolicy;
@@ -60,15 +58,7 @@ impl GatewayConfig {
 
     /// The reduction policy this config names.
     pub fn reduction_policy(&self) -> anyhow::Result<ReductionPolicy> {
-        match self.policy.as_str() {
-            "default" => Ok(ReductionPolicy::indoor_air_default()),
-            "forward-all" => Ok(ReductionPolicy::forward_all()),
-            path => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading policy file {path}"))?;
-                ReductionPolicy::from_json(&text).with_context(|| format!("policy file {path}"))
-            }
-        }
+        ReductionPolicy::load(&self.policy)
     }
 
     pub fn batch_linger(&self) -> Duration {

@@ -77,17 +77,9 @@ pub async fn run(
     publish(&args, &replay, limit, shutdown).await
 }
 
-/// The gateway's policy names (`GatewayConfig::reduction_policy`).
+/// The gateway's policy names, read the gateway's way.
 fn policy(name: &str) -> anyhow::Result<ReductionPolicy> {
-    match name {
-        "default" => Ok(ReductionPolicy::indoor_air_default()),
-        "forward-all" => Ok(ReductionPolicy::forward_all()),
-        path => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading policy file {path}"))?;
-            ReductionPolicy::from_json(&text).with_context(|| format!("policy file {path}"))
-        }
-    }
+    ReductionPolicy::load(name)
 }
 
 /// The `--json` line.

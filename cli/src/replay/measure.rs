@@ -46,9 +46,12 @@ impl ByteReport {
         let Ok(Value::Object(reading)) = serde_json::from_slice::<Value>(payload) else {
             return;
         };
-        if let Some(Value::String(kind)) = reading.get("kind") {
-            *self.forwarded_by_kind.entry(kind.clone()).or_default() += 1;
-        }
+        // A plain change carries no `kind` (see the gateway's forward payload).
+        let kind = match reading.get("kind") {
+            Some(Value::String(kind)) => kind.clone(),
+            _ => "change".to_owned(),
+        };
+        *self.forwarded_by_kind.entry(kind).or_default() += 1;
         if let Some(Value::Object(metrics)) = reading.get("metrics") {
             for (key, value) in metrics {
                 // "key":value plus its comma.
@@ -95,7 +98,7 @@ pub fn measure(
             now,
         );
         for message in outgoing {
-            report.forwarded_bytes += message.payload.len() as u64;
+            report.forwarded_bytes += message.wire_bytes() as u64;
             if subjects::parse_aggregate_subject(&message.subject).is_some() {
                 report.count_aggregates(&message.payload);
             } else {

@@ -16,7 +16,6 @@ use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::stream::LastRawMessageErrorKind;
 use async_nats::jetstream::{self, Message};
-use edgeops_bus::headers;
 use edgeops_contracts::{SiteId, streams, subjects};
 use edgeops_telemetry::names;
 use futures::StreamExt;
@@ -26,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::cursor::Cursor;
+use super::resend::ResendGuard;
 use crate::reduction::{Outgoing, ReductionPolicy, SitePlanner, sequence_of_message_id};
 
 /// Counters since start.
@@ -107,14 +107,14 @@ impl Forwarder {
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let metrics = GatewayMetrics::new(&self.site);
         let mut backoff = Duration::from_millis(100);
-        // After a failure, part of the failed batch may be on the hub already: check first.
-        let mut resending = true;
+        // What a failed attempt (or a previous process) delivered is checked before resending.
+        let mut guard = ResendGuard::after_start();
         let mut position = self.cursor.load().await?;
         self.stats.cursor.store(position, Ordering::Relaxed);
         tracing::info!(site = %self.site, cursor = position, "forwarder resuming after cursor");
         while !shutdown.is_cancelled() {
             match self
-                .forward_from(position, &mut resending, &shutdown, &metrics)
+                .forward_from(position, &mut guard, &shutdown, &metrics)
                 .await
             {
                 Ok(last) => {
@@ -123,7 +123,6 @@ impl Forwarder {
                 }
                 Err((last, err)) => {
                     position = last;
-                    resending = true;
                     self.stats.failed_batches.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(site = %self.site, cursor = position, error = %err, ?backoff, "forwarding paused; will resume from the cursor");
                     tokio::select! {
@@ -142,7 +141,7 @@ impl Forwarder {
     async fn forward_from(
         &self,
         after: u64,
-        resending: &mut bool,
+        guard: &mut ResendGuard,
         shutdown: &CancellationToken,
         metrics: &GatewayMetrics,
     ) -> Result<u64, (u64, BatchError)> {
@@ -175,15 +174,20 @@ impl Forwarder {
                 .map(|i| i.stream_sequence)
                 .map_err(|e| (position, BatchError::Local(e)))?;
             let span = tracing::info_span!("edgeops.gateway.forward_batch", site = %self.site, readings = batch.len(), last_sequence);
+            let first_sequence = position + 1;
             let (outgoing, before) = self.plan(&batch);
-            let outgoing = match self
-                .send(outgoing, &batch, *resending)
-                .instrument(span)
-                .await
-            {
-                Ok(sent) => sent,
+            let check = guard.must_check(first_sequence);
+            let outgoing = match self.send(outgoing, &batch, check).instrument(span).await {
+                Ok((sent, skipped)) => {
+                    if check {
+                        guard.checked(skipped);
+                    }
+                    sent
+                }
                 Err(err) => {
-                    // The same readings are planned again from the same state when resent.
+                    // The same readings are planned again from the same state when resent, and
+                    // everything up to `last_sequence` is checked against the hub first.
+                    guard.failed(last_sequence);
                     if let Ok(mut planner) = self.planner.lock() {
                         *planner = before;
                     }
@@ -195,7 +199,6 @@ impl Forwarder {
                 .await
                 .map_err(|e| (position, e.into()))?;
             position = last_sequence;
-            *resending = false;
             self.record(&batch, &outgoing, position, metrics);
         }
         Ok(position)
@@ -209,7 +212,7 @@ impl Forwarder {
         metrics: &GatewayMetrics,
     ) {
         let raw_bytes: u64 = batch.iter().map(|m| m.payload.len() as u64).sum();
-        let sent_bytes: u64 = outgoing.iter().map(|o| o.payload.len() as u64).sum();
+        let sent_bytes: u64 = outgoing.iter().map(|o| o.wire_bytes() as u64).sum();
         self.stats
             .raw
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
@@ -283,20 +286,26 @@ impl Forwarder {
         (outgoing, before)
     }
 
-    /// Sends a planned batch (minus what the hub already has, when resending); returns what was sent.
+    /// Sends a planned batch (minus what the hub already has, when `check`); returns what was
+    /// sent and how many were found already on the hub.
     async fn send(
         &self,
         outgoing: Vec<Outgoing>,
         batch: &[Message],
-        resending: bool,
-    ) -> Result<Vec<Outgoing>, BatchError> {
-        let outgoing = if resending {
+        check: bool,
+    ) -> Result<(Vec<Outgoing>, usize), BatchError> {
+        let planned = outgoing.len();
+        let outgoing = if check {
             self.skip_already_on_hub(outgoing).await?
         } else {
             outgoing
         };
-        self.publish(&outgoing, batch).await?;
-        Ok(outgoing)
+        let skipped = planned - outgoing.len();
+        let trace_bytes = self.publish(&outgoing, batch).await?;
+        self.stats
+            .forwarded_bytes
+            .fetch_add(trace_bytes, Ordering::Relaxed);
+        Ok((outgoing, skipped))
     }
 
     /// Drops what the hub already stored. The hub's last message on each subject names, in its
@@ -349,25 +358,36 @@ impl Forwarder {
     }
 
     /// Publishes every outgoing message, pipelined, then waits for every acknowledgement.
-    async fn publish(&self, outgoing: &[Outgoing], batch: &[Message]) -> Result<(), BatchError> {
+    /// Returns the trace-context bytes it added (the rest of the framing is `wire_bytes`).
+    async fn publish(&self, outgoing: &[Outgoing], batch: &[Message]) -> Result<u64, BatchError> {
+        // One trace context per batch is enough to follow it from here to Postgres: a sensor's
+        // own, or this batch's span, on the first message only (headers cost uplink bytes).
         let traceparent = batch.iter().find_map(|m| {
             m.headers
                 .as_ref()
                 .and_then(|h| h.get("traceparent"))
                 .cloned()
         });
+        let mut trace_bytes = 0u64;
         let mut acks: Vec<PublishAckFuture> = Vec::with_capacity(outgoing.len());
-        for message in outgoing {
-            let mut header_map = HeaderMap::new();
-            match &traceparent {
-                Some(value) => header_map.insert("traceparent", value.as_str()),
-                None => edgeops_telemetry::propagation::inject_current_span(&mut header_map),
-            }
-            header_map.insert(headers::SITE, self.site.as_str());
-            let publish = PublishMessage::build()
+        for (index, message) in outgoing.iter().enumerate() {
+            let mut publish = PublishMessage::build()
                 .payload(message.payload.clone().into())
-                .headers(header_map)
                 .message_id(message.message_id.as_str());
+            if index == 0 {
+                let context = match &traceparent {
+                    Some(value) => Some(value.to_string()),
+                    None => {
+                        let mut header_map = HeaderMap::new();
+                        edgeops_telemetry::propagation::inject_current_span(&mut header_map);
+                        header_map.get("traceparent").map(|v| v.to_string())
+                    }
+                };
+                if let Some(value) = context {
+                    trace_bytes = ("traceparent: \r\n".len() + value.len()) as u64;
+                    publish = publish.header("traceparent", value.as_str());
+                }
+            }
             let ack = self
                 .hub
                 .send_publish(message.subject.clone(), publish)
@@ -381,6 +401,6 @@ impl Forwarder {
         {
             result.map_err(|e| BatchError::Hub(e.into()))?;
         }
-        Ok(())
+        Ok(trace_bytes)
     }
 }

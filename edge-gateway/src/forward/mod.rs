@@ -2,5 +2,6 @@
 
 pub mod cursor;
 pub mod forwarder;
+pub mod resend;
 
 pub use forwarder::{Forwarder, ForwarderStats};

@@ -8,6 +8,8 @@ pub use edgeops_contracts::aggregate::WindowAggregate;
 #[derive(Debug, Clone)]
 pub(crate) struct Accumulator {
     window_start: i64,
+    /// Whether some value of this window did not travel (else the raw rows already tell it all).
+    held_back: bool,
     min: f64,
     max: f64,
     sum: f64,
@@ -23,6 +25,7 @@ impl Accumulator {
     pub(crate) fn new(window_start: i64, value: f64) -> Self {
         Self {
             window_start,
+            held_back: false,
             min: value,
             max: value,
             sum: value,
@@ -32,6 +35,16 @@ impl Accumulator {
 
     pub(crate) fn window_start(&self) -> i64 {
         self.window_start
+    }
+
+    pub(crate) fn hold_back(&mut self) {
+        self.held_back = true;
+    }
+
+    /// A summary is worth sending when it stands for values that did not travel, and for
+    /// enough of them to be smaller than they would be.
+    pub(crate) fn worth_sending(&self, min_count: u64) -> bool {
+        self.held_back && self.count >= min_count.max(2)
     }
 
     pub(crate) fn add(&mut self, value: f64) {

@@ -89,13 +89,45 @@ impl SitePlanner {
 }
 
 /// Compact: site and device are in the subject; `kind` says why it travelled.
+/// A plain change carries no `kind` (it is the common case); whole values are written as
+/// integers (`1021`, not `1021.0`), which JSON readers parse to the same number.
 fn forward_payload(kind: ForwardKind, reading: &Reading) -> Vec<u8> {
-    let value = serde_json::json!({
+    let metrics: serde_json::Map<String, Value> = reading
+        .metrics
+        .iter()
+        .map(|(key, value)| (key.clone(), compact_number(*value)))
+        .collect();
+    let mut value = serde_json::json!({
         "ts": reading.ts.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-        "metrics": reading.metrics,
-        "kind": kind,
+        "metrics": metrics,
     });
+    if kind != ForwardKind::Change {
+        value["kind"] = serde_json::json!(kind);
+    }
     serde_json::to_vec(&value).unwrap_or_default()
+}
+
+/// Largest magnitude below which every integer is exact in an f64.
+const EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+fn compact_number(value: f64) -> Value {
+    if value.fract() == 0.0 && value.abs() < EXACT_INTEGER {
+        Value::from(value as i64)
+    } else {
+        Value::from(value)
+    }
+}
+
+/// NATS framing of a forwarded message's headers (`NATS/1.0`, `Nats-Msg-Id`, blank line).
+fn id_header_bytes(message_id: &str) -> usize {
+    "NATS/1.0\r\nNats-Msg-Id: \r\n\r\n".len() + message_id.len()
+}
+
+impl Outgoing {
+    /// Bytes on the uplink for this message: payload plus its de-duplication header.
+    pub fn wire_bytes(&self) -> usize {
+        self.payload.len() + id_header_bytes(&self.message_id)
+    }
 }
 
 /// Removes local-only metrics from a payload that is a JSON object; other payloads are returned

@@ -8,9 +8,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricRule {
-    /// Forward only when the value moved more than this since the last forwarded value.
+    /// Forward only when the value moved more than this since the last forwarded value...
     #[serde(default)]
     pub dead_band: f64,
+    /// ...or more than this fraction of that value, whichever is larger (one rule for a room of
+    /// ten people and a car park of five hundred cars).
+    #[serde(default)]
+    pub relative_band: f64,
     /// Forward at least this often (seconds), so silence means a dead sensor, not a flat line.
     #[serde(default = "default_heartbeat")]
     pub heartbeat_secs: i64,
@@ -22,6 +26,10 @@ pub struct MetricRule {
     pub alert_above: Option<f64>,
 }
 
+fn default_aggregate_min_count() -> u64 {
+    4
+}
+
 fn default_heartbeat() -> i64 {
     3600
 }
@@ -30,6 +38,7 @@ impl Default for MetricRule {
     fn default() -> Self {
         Self {
             dead_band: 0.0,
+            relative_band: 0.0,
             heartbeat_secs: default_heartbeat(),
             alert_below: None,
             alert_above: None,
@@ -59,6 +68,10 @@ pub struct ReductionPolicy {
     /// Window of the aggregates, in seconds (0: no aggregates).
     #[serde(default)]
     pub window_secs: i64,
+    /// A window's aggregate is sent only if the window held at least this many samples (a
+    /// summary of one or two values is larger than the values).
+    #[serde(default = "default_aggregate_min_count")]
+    pub aggregate_min_count: u64,
     /// Forward one raw reading in this many, whole, for training (0: none).
     #[serde(default)]
     pub sample_one_in: u64,
@@ -75,36 +88,73 @@ impl ReductionPolicy {
             },
             local_only: BTreeSet::new(),
             window_secs: 0,
+            aggregate_min_count: default_aggregate_min_count(),
             sample_one_in: 0,
         }
     }
 
-    /// The default for indoor-air rooms: bands at about twice a typical sensor's noise,
-    /// alerts at the levels ventilation guidance uses, hourly aggregates, 1 % samples.
-    pub fn indoor_air_default() -> Self {
-        let rule = |dead_band, alert_below, alert_above| MetricRule {
+    /// The default policy, for every metric of the catalogue. Bands sit at about twice what a
+    /// typical sensor's noise or a forecast's resolution needs; a relative band covers counts of
+    /// any size. Heartbeats every six hours (preprocessing holds a value that long). Alerts only where a level is alarming
+    /// anywhere (CO2 ventilation guidance, hazardous PM2.5). Hourly aggregates summarise what the
+    /// bands held back; 1 % of readings travel whole for training.
+    pub fn fleet_default() -> Self {
+        let rule = |dead_band, relative_band, heartbeat_secs, alert_above| MetricRule {
             dead_band,
-            heartbeat_secs: 3600,
-            alert_below,
+            relative_band,
+            heartbeat_secs,
+            alert_below: None,
             alert_above,
         };
+        const HOUR: i64 = 3600;
+        // Well above any sampling interval we see (a minute to an hour); preprocessing holds a
+        // value for as long (FeatureSpec::max_gap_bins), so silence beyond it means a dead sensor.
+        const HEARTBEAT: i64 = 6 * HOUR;
         Self {
             metrics: BTreeMap::from([
-                ("co2_ppm".to_owned(), rule(50.0, None, Some(1500.0))),
-                ("temperature_c".to_owned(), rule(0.5, Some(5.0), Some(35.0))),
-                ("humidity_pct".to_owned(), rule(3.0, Some(15.0), Some(85.0))),
-                ("pm25_ugm3".to_owned(), rule(10.0, None, Some(150.0))),
-                ("occupancy_count".to_owned(), rule(0.5, None, None)),
+                (
+                    "co2_ppm".to_owned(),
+                    rule(50.0, 0.0, HEARTBEAT, Some(2000.0)),
+                ),
+                ("temperature_c".to_owned(), rule(1.0, 0.0, HEARTBEAT, None)),
+                ("humidity_pct".to_owned(), rule(3.0, 0.0, HEARTBEAT, None)),
+                (
+                    "pm25_ugm3".to_owned(),
+                    rule(10.0, 0.25, HEARTBEAT, Some(250.0)),
+                ),
+                ("dew_point_c".to_owned(), rule(2.0, 0.0, HEARTBEAT, None)),
+                ("pressure_hpa".to_owned(), rule(3.0, 0.0, HEARTBEAT, None)),
+                ("wind_speed_ms".to_owned(), rule(5.0, 0.5, HEARTBEAT, None)),
+                (
+                    "occupancy_count".to_owned(),
+                    rule(0.5, 0.2, HEARTBEAT, None),
+                ),
+                ("capacity_count".to_owned(), rule(0.5, 0.0, 24 * HOUR, None)),
             ]),
-            default_rule: rule(1.0, None, None),
+            default_rule: rule(1.0, 0.0, HEARTBEAT, None),
             local_only: BTreeSet::new(),
-            window_secs: 3600,
+            window_secs: HOUR,
+            aggregate_min_count: default_aggregate_min_count(),
             sample_one_in: 100,
         }
     }
 
     pub fn rule(&self, metric: &str) -> &MetricRule {
         self.metrics.get(metric).unwrap_or(&self.default_rule)
+    }
+
+    /// A policy by name (`default`, `forward-all`) or the path of a JSON policy file.
+    pub fn load(name_or_path: &str) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        match name_or_path {
+            "default" => Ok(Self::fleet_default()),
+            "forward-all" => Ok(Self::forward_all()),
+            path => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading policy file {path}"))?;
+                Self::from_json(&text).with_context(|| format!("policy file {path}"))
+            }
+        }
     }
 
     /// Reads a policy file; unknown fields are errors, so a typo is not silently ignored.

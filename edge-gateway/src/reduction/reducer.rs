@@ -64,11 +64,13 @@ impl Reducer {
         } else if !changed.is_empty() {
             (ForwardKind::Change, changed)
         } else {
+            self.mark_held_back(&travelling, &[]);
             return Reduced {
                 forward: None,
                 aggregates,
             };
         };
+        self.mark_held_back(&travelling, &keys);
         let mut forwarded = reading.clone();
         forwarded.metrics.retain(|key, _| keys.contains(&key));
         for (key, value) in &forwarded.metrics {
@@ -81,14 +83,29 @@ impl Reducer {
         }
     }
 
+    /// Notes, in each metric's current window, the values that do not travel.
+    fn mark_held_back(&mut self, travelling: &BTreeMap<&String, f64>, sent: &[&String]) {
+        for key in travelling.keys() {
+            if !sent.contains(key)
+                && let Some(acc) = self.windows.get_mut(key.as_str())
+            {
+                acc.hold_back();
+            }
+        }
+    }
+
     /// Whether `value` must travel: first value, moved beyond the band, or heartbeat due.
     fn moved(&self, policy: &ReductionPolicy, key: &str, value: f64, ts: DateTime<Utc>) -> bool {
         let rule = policy.rule(key);
         match self.last_forwarded.get(key) {
             None => true,
             Some((last, at)) => {
-                (value - last).abs() > rule.dead_band
-                    || (ts - *at).num_seconds() >= rule.heartbeat_secs
+                let band = if rule.relative_band > 0.0 {
+                    rule.dead_band.max(rule.relative_band * last.abs())
+                } else {
+                    rule.dead_band
+                };
+                (value - last).abs() > band || (ts - *at).num_seconds() >= rule.heartbeat_secs
             }
         }
     }
@@ -106,7 +123,9 @@ impl Reducer {
             match self.windows.get_mut(key) {
                 Some(acc) if acc.window_start() == window => acc.add(*value),
                 Some(acc) if acc.window_start() < window => {
-                    closed.push(acc.finish(key, policy.window_secs));
+                    if acc.worth_sending(policy.aggregate_min_count) {
+                        closed.push(acc.finish(key, policy.window_secs));
+                    }
                     *acc = Accumulator::new(window, *value);
                 }
                 // A late reading for an already closed window: counted in the raw stream only.

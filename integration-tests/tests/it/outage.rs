@@ -117,7 +117,7 @@ async fn cuts_of_the_leaf_link_lose_nothing_and_duplicate_nothing() {
     let mut config = IngestConfig::local(stack.hub_url.clone(), stack.database_url.clone());
     config.duplicate_window_secs = DUPLICATE_WINDOW_SECS;
     let ingest = spawn_ingest_with(config);
-    let policy = ReductionPolicy::indoor_air_default();
+    let policy = ReductionPolicy::fleet_default();
     let mut gateways = Vec::new();
     let mut gateway_stats = BTreeMap::new();
     for site in SITES {

@@ -60,7 +60,7 @@ async fn stream_payloads(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hub_and_postgres_hold_exactly_what_the_policy_selected() {
-    let mut policy = ReductionPolicy::indoor_air_default();
+    let mut policy = ReductionPolicy::fleet_default();
     policy.local_only.insert("occupancy_count".into());
     let policy_file =
         std::env::temp_dir().join(format!("edgeops-policy-{}.json", uuid::Uuid::now_v7()));

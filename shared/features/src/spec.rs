@@ -48,11 +48,11 @@ pub struct FeatureSpec {
 
 impl FeatureSpec {
     /// Rooms: 5-minute bins, CO2 forecast, an hour of history. Rooms' readings arrive reduced
-    /// by the edge's dead-band with an hourly heartbeat, so a value holds for up to an hour.
+    /// by the edge's dead-band with a six-hour heartbeat, so a value holds for up to six hours.
     pub fn indoor_air() -> Self {
         Self {
             name: "indoor_air".into(),
-            version: 2,
+            version: 3,
             interval_secs: 300,
             metrics: vec![
                 "co2_ppm".into(),
@@ -64,7 +64,7 @@ impl FeatureSpec {
             rolling: vec![6, 12],
             time_of_day: true,
             cross: vec![],
-            max_gap_bins: 12,
+            max_gap_bins: 72,
             gap_fill: GapFill::Hold,
             hampel_half_window: 3,
             hampel_sigmas: 4.0,

@@ -21,12 +21,14 @@ fn policy(dead_band: f64) -> ReductionPolicy {
         metrics: BTreeMap::new(),
         default_rule: MetricRule {
             dead_band,
+            relative_band: 0.0,
             heartbeat_secs: 3600,
             alert_below: None,
             alert_above: Some(1500.0),
         },
         local_only: BTreeSet::from(["occupancy_count".to_owned()]),
         window_secs: 600,
+        aggregate_min_count: 2,
         sample_one_in: 0,
     }
 }
@@ -131,6 +133,61 @@ fn one_in_n_readings_is_a_whole_sample() {
 }
 
 #[test]
+fn no_summary_is_sent_for_a_window_whose_values_all_travelled() {
+    let policy = policy(0.0);
+    let mut reducer = Reducer::default();
+    let aggregates: usize = (0..3_000)
+        .map(|i| {
+            reducer
+                .offer(
+                    &policy,
+                    &reading(i, &[("co2_ppm", 500.0 + (i % 2) as f64 * 100.0)]),
+                )
+                .aggregates
+                .len()
+        })
+        .sum();
+    assert_eq!(
+        aggregates, 0,
+        "every value moved beyond the band, so the raw rows say it all"
+    );
+}
+
+#[test]
+fn forward_all_forwards_even_an_unchanged_value() {
+    let policy = ReductionPolicy::forward_all();
+    let mut reducer = Reducer::default();
+    let forwarded = (0..50)
+        .filter(|i| {
+            reducer
+                .offer(&policy, &reading(i * 60, &[("co2_ppm", 600.0)]))
+                .forward
+                .is_some()
+        })
+        .count();
+    assert_eq!(forwarded, 50);
+}
+
+#[test]
+fn a_relative_band_scales_with_the_value() {
+    let mut policy = policy(0.5);
+    policy.default_rule.relative_band = 0.1;
+    let mut reducer = Reducer::default();
+    let travels = |reducer: &mut Reducer, t, v| {
+        reducer
+            .offer(&policy, &reading(t, &[("occupancy_count_x", v)]))
+            .forward
+            .is_some()
+    };
+    assert!(travels(&mut reducer, 0, 500.0));
+    assert!(
+        !travels(&mut reducer, 60, 540.0),
+        "40 cars is within 10 % of 500"
+    );
+    assert!(travels(&mut reducer, 120, 560.0), "60 cars is not");
+}
+
+#[test]
 fn a_policy_file_with_a_typo_is_refused() {
     let err = ReductionPolicy::from_json(r#"{"window_secs":60,"sample_one_in":0,"dead_bnad":1}"#)
         .unwrap_err();
@@ -158,7 +215,9 @@ proptest! {
     /// Aggregates equal a naive recomputation over the same readings.
     #[test]
     fn aggregates_equal_a_naive_recomputation(values in proptest::collection::vec((0i64..5_000, 0.0f64..1000.0), 1..300)) {
-        let policy = policy(0.0);
+        // Only the first value travels; every window of two or more values is summarised.
+        let mut policy = policy(1e9);
+        policy.default_rule.heartbeat_secs = i64::MAX;
         let mut sorted = values.clone();
         sorted.sort_by_key(|(t, _)| *t);
         let mut reducer = Reducer::default();
@@ -170,8 +229,8 @@ proptest! {
         for (t, v) in &sorted {
             windows.entry(t.div_euclid(600) * 600).or_default().push(*v);
         }
-        let closed: Vec<_> = windows.iter().take(windows.len() - 1).collect();
-        prop_assert_eq!(got.len(), closed.len(), "every window but the open one is closed");
+        let closed: Vec<_> = windows.iter().take(windows.len() - 1).filter(|(_, vals)| vals.len() >= 2).collect();
+        prop_assert_eq!(got.len(), closed.len(), "every closed window of two or more values is summarised");
         for (aggregate, (_, vals)) in got.iter().zip(closed) {
             let mean = vals.iter().sum::<f64>() / vals.len() as f64;
             prop_assert_eq!(aggregate.count, vals.len() as u64);
