@@ -36,6 +36,8 @@ enum Command {
     Replay(ReplayArgs),
     /// Show ingest's counters and the hub's streams.
     Status(HubArgs),
+    /// Measure the edge data path's throughput against its baselines (build with --release).
+    Bench(edgeops_cli::bench::BenchArgs),
     /// Print (or write) a nats-server config for the hub or a site's leaf.
     NatsConfig {
         #[command(subcommand)]
@@ -46,7 +48,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let default_filter = if matches!(cli.command, Command::Demo(_)) {
+    let default_filter = if matches!(cli.command, Command::Demo(_) | Command::Bench(_)) {
         "warn"
     } else {
         "info"
@@ -64,5 +66,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Replay(args) => commands::replay::run(args, shutdown_signal()).await,
         Command::Status(hub) => commands::status::run(&hub).await,
         Command::NatsConfig { command } => commands::nats_config::run(command),
+        Command::Bench(args) => edgeops_cli::bench::run(args, shutdown_signal()).await,
     }
 }

@@ -53,9 +53,15 @@ fn rate(readings: u64, elapsed: Duration) -> f64 {
     readings as f64 / elapsed.as_secs_f64().max(1e-9)
 }
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+pub async fn run(
+    args: BenchArgs,
+    interrupted: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     let stack = stack::BenchStack::start().await?;
-    let outcome = measure::all(&stack, &args).await;
+    let outcome = tokio::select! {
+        outcome = measure::all(&stack, &args) => outcome,
+        () = interrupted => Err(anyhow::anyhow!("interrupted")),
+    };
     stack.stop().await;
     let figures = outcome?;
     for figure in &figures {
