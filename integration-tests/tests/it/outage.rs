@@ -169,11 +169,12 @@ async fn cuts_of_the_leaf_link_lose_nothing_and_duplicate_nothing() {
             stack.leaf(site).url.clone(),
             site.to_owned(),
             raw,
-            Duration::from_secs(20),
+            Duration::from_secs(32),
         )));
     }
 
-    // Four cuts at random moments while readings flow; one outlasts the duplicate window.
+    // Four cuts at random moments while readings flow (publishing spans the longest schedule,
+    // 4 x (2.5 s + 5 s)); one outlasts the duplicate window.
     let started = Instant::now();
     let long_cut = (rng.next() % 4) as usize;
     let mut cut_sites = std::collections::BTreeSet::new();
