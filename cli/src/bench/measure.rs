@@ -125,11 +125,16 @@ pub async fn all(stack: &BenchStack, args: &BenchArgs) -> anyhow::Result<Vec<Fig
 
     let stop = CancellationToken::new();
     let ingest = tokio::spawn(edgeops_ingest::run(
-        IngestConfig::local(&stack.hub_url, &stack.database_url),
+        {
+            let mut config = IngestConfig::local(&stack.hub_url, &stack.database_url);
+            config.batch_size = args.ingest_batch;
+            config.concurrency = args.ingest_workers;
+            config
+        },
         stop.clone().cancelled_owned(),
     ));
     let mut gateway_config = GatewayConfig::local(stack.site.clone(), &stack.leaf_url);
-    gateway_config.batch_size = 1000;
+    gateway_config.batch_size = args.gateway_batch;
     let gateway = tokio::spawn(edgeops_edge_gateway::run(
         gateway_config,
         stop.clone().cancelled_owned(),

@@ -30,6 +30,15 @@ pub struct BenchArgs {
     /// Devices the readings are spread over.
     #[arg(long, default_value_t = 100)]
     pub devices: usize,
+    /// Readings per gateway forward batch.
+    #[arg(long, default_value_t = 1000)]
+    pub gateway_batch: usize,
+    /// Readings per ingest batch (one INSERT each).
+    #[arg(long, default_value_t = 1000)]
+    pub ingest_batch: usize,
+    /// Ingest workers (batches written concurrently).
+    #[arg(long, default_value_t = 2)]
+    pub ingest_workers: usize,
 }
 
 #[derive(Debug, Serialize)]
