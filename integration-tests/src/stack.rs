@@ -222,6 +222,41 @@ impl TestStack {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// Every message of a hub stream, in stream order: (subject, payload).
+    pub async fn hub_messages(&self, stream: &str) -> Vec<(String, Vec<u8>)> {
+        use async_nats::jetstream::consumer::{DeliverPolicy, pull};
+        use futures::StreamExt;
+        let stream = self
+            .hub_js()
+            .await
+            .get_stream(stream)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let count = stream
+            .get_info()
+            .await
+            .map(|i| i.state.messages as usize)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let consumer = stream
+            .create_consumer(pull::OrderedConfig {
+                deliver_policy: DeliverPolicy::All,
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut messages = consumer
+            .messages()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .take(count);
+        let mut out = Vec::with_capacity(count);
+        while let Some(message) = messages.next().await {
+            let message = message.unwrap_or_else(|e| panic!("{e}"));
+            out.push((message.subject.to_string(), message.payload.to_vec()));
+        }
+        out
+    }
+
     /// Provisions the hub topology and registers `sites`, as an operator would.
     pub async fn register_sites(&self, sites: &[&str]) {
         let js = self.hub_js().await;

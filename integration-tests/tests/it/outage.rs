@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use chrono::{DateTime, Utc};
 use edgeops_cli::simulator::Room;
 use edgeops_contracts::{Reading, ReadingLimits, streams};
@@ -14,7 +13,6 @@ use edgeops_edge_gateway::reduction::{ReductionPolicy, SitePlanner};
 use edgeops_ingest::IngestConfig;
 use edgeops_integration_tests::services::{spawn_gateway_with_config, spawn_ingest_with};
 use edgeops_integration_tests::{TestStack, check, wait_until};
-use futures::StreamExt;
 
 use crate::support::{base_time, wait_for_local_stream};
 
@@ -79,26 +77,6 @@ async fn publish_paced(
         }
         tokio::time::sleep(spread / chunks).await;
     }
-}
-
-/// Every message of a hub stream, in stream order: (subject, payload).
-async fn hub_messages(js: &async_nats::jetstream::Context, stream: &str) -> Vec<(String, Vec<u8>)> {
-    let stream = js.get_stream(stream).await.unwrap();
-    let count = stream.get_info().await.unwrap().state.messages as usize;
-    let consumer = stream
-        .create_consumer(pull::OrderedConfig {
-            deliver_policy: DeliverPolicy::All,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let mut messages = consumer.messages().await.unwrap().take(count);
-    let mut out = Vec::with_capacity(count);
-    while let Some(message) = messages.next().await {
-        let message = message.unwrap();
-        out.push((message.subject.to_string(), message.payload.to_vec()));
-    }
-    out
 }
 
 type Rows = BTreeMap<(String, String, DateTime<Utc>), BTreeMap<String, f64>>;
@@ -257,8 +235,7 @@ async fn cuts_of_the_leaf_link_lose_nothing_and_duplicate_nothing() {
     );
 
     // The hub stream holds each selected reading exactly once, in per-device order.
-    let js = stack.hub_js().await;
-    let messages = hub_messages(&js, streams::HUB_READINGS).await;
+    let messages = stack.hub_messages(streams::HUB_READINGS).await;
     assert_eq!(
         messages.len(),
         expected.len(),
@@ -276,7 +253,8 @@ async fn cuts_of_the_leaf_link_lose_nothing_and_duplicate_nothing() {
             );
         }
     }
-    let hub_aggregates: usize = hub_messages(&js, streams::HUB_AGGREGATES)
+    let hub_aggregates: usize = stack
+        .hub_messages(streams::HUB_AGGREGATES)
         .await
         .iter()
         .map(|(_, payload)| {

@@ -4,14 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use chrono::{DateTime, Utc};
 use edgeops_cli::simulator::Room;
 use edgeops_contracts::{Reading, ReadingLimits, streams};
 use edgeops_edge_gateway::reduction::{ReductionPolicy, SitePlanner};
 use edgeops_integration_tests::services::{spawn_gateway_with_policy, spawn_ingest};
 use edgeops_integration_tests::{TestStack, check, wait_until};
-use futures::StreamExt;
 
 use crate::support::{base_time, wait_for_local_stream};
 
@@ -32,28 +30,6 @@ fn raw_readings() -> Vec<(String, String)> {
             payload["metrics"]["occupancy_count"] = serde_json::json!((minute / 30 + i as i64) % 7);
             out.push((format!("edgeops.raw.s1.room-{i}"), payload.to_string()));
         }
-    }
-    out
-}
-
-async fn stream_payloads(
-    js: &async_nats::jetstream::Context,
-    stream: &str,
-) -> Vec<(String, Vec<u8>)> {
-    let stream = js.get_stream(stream).await.unwrap();
-    let count = stream.get_info().await.unwrap().state.messages as usize;
-    let consumer = stream
-        .create_consumer(pull::OrderedConfig {
-            deliver_policy: DeliverPolicy::All,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let mut messages = consumer.messages().await.unwrap().take(count);
-    let mut out = Vec::new();
-    while let Some(message) = messages.next().await {
-        let message = message.unwrap();
-        out.push((message.subject.to_string(), message.payload.to_vec()));
     }
     out
 }
@@ -166,9 +142,8 @@ async fn the_hub_and_postgres_hold_exactly_what_the_policy_selected() {
     );
 
     // The local-only field is nowhere off-site: not in any hub stream, not in Postgres.
-    let js = stack.hub_js().await;
     for stream in [streams::HUB_READINGS, streams::HUB_AGGREGATES] {
-        for (subject, payload) in stream_payloads(&js, stream).await {
+        for (subject, payload) in stack.hub_messages(stream).await {
             assert!(
                 !String::from_utf8_lossy(&payload).contains("occupancy_count"),
                 "{subject} carries a local-only field"

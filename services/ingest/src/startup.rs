@@ -39,16 +39,10 @@ pub async fn run(
             .await
             .context("provisioning hub streams")?;
     }
-    let pool = edgeops_store::connect(
-        &config.database_url,
-        config.concurrency as u32 + 2,
-        Duration::from_secs(10),
-    )
-    .await
-    .context("connecting to Postgres")?;
-    edgeops_store::migrate(&pool)
-        .await
-        .context("migrating Postgres")?;
+    let pool =
+        edgeops_store::connect_and_migrate(&config.database_url, config.concurrency as u32 + 2)
+            .await
+            .context("preparing Postgres")?;
 
     let token = CancellationToken::new();
     let sites = KnownSites::default();

@@ -22,16 +22,10 @@ pub async fn run(
     edgeops_bus::provision(&js, &hub_topology(&Default::default()))
         .await
         .context("provisioning hub streams")?;
-    let pool = edgeops_store::connect(
-        &config.database_url,
-        config.concurrency as u32 + 2,
-        Duration::from_secs(10),
-    )
-    .await
-    .context("connecting to Postgres")?;
-    edgeops_store::migrate(&pool)
-        .await
-        .context("migrating Postgres")?;
+    let pool =
+        edgeops_store::connect_and_migrate(&config.database_url, config.concurrency as u32 + 2)
+            .await
+            .context("preparing Postgres")?;
     let spec = config.feature_spec();
     tracing::info!(spec = %spec.name, version = spec.version, interval_secs = spec.interval_secs, "preprocessing running");
     let runner = ConsumerRunner::new(

@@ -43,3 +43,10 @@ pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
     MIGRATOR.run(pool).await?;
     Ok(())
 }
+
+/// Connects and applies the migrations: what every service does on start.
+pub async fn connect_and_migrate(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
+    let pool = connect(url, max_connections, Duration::from_secs(10)).await?;
+    migrate(&pool).await?;
+    Ok(pool)
+}
