@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use edgeops_contracts::{DeviceId, SiteId, subjects};
 
-use crate::simulator::Room;
+use crate::simulator::{Room, Sensor, SensorFaults};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct SimulateArgs {
@@ -27,9 +27,48 @@ pub struct SimulateArgs {
     /// Stop after this many readings (default: run until Ctrl-C).
     #[arg(long)]
     pub count: Option<u64>,
+    /// Faults of room-001's sensor (the other rooms stay healthy).
+    #[command(flatten)]
+    pub faults: FaultArgs,
     /// Simulated seconds between two readings of one room.
     #[arg(long, default_value_t = 60)]
     pub step_secs: u32,
+}
+
+/// Switches for the faults of one sensor (see `simulator::faults::SensorFaults`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FaultArgs {
+    /// CO2 drift of room-001's sensor, ppm per day.
+    #[arg(long, default_value_t = 0.0)]
+    pub drift_co2_ppm_per_day: f64,
+    /// Temperature drift of room-001's sensor, degrees C per day.
+    #[arg(long, default_value_t = 0.0)]
+    pub drift_temperature_c_per_day: f64,
+    /// room-001's sensor freezes this many simulated minutes after its first reading.
+    #[arg(long)]
+    pub stuck_after_minutes: Option<i64>,
+    /// Share (0..=1) of room-001's readings with an outlier.
+    #[arg(long, default_value_t = 0.0)]
+    pub spike_share: f64,
+    /// Share (0..=1) of room-001's readings never sent.
+    #[arg(long, default_value_t = 0.0)]
+    pub dropout_share: f64,
+    /// Share (0..=1) of room-001's readings whose firmware prints `NaN` (ingest dead-letters them).
+    #[arg(long, default_value_t = 0.0)]
+    pub nan_share: f64,
+}
+
+impl FaultArgs {
+    fn faults(&self) -> SensorFaults {
+        SensorFaults {
+            co2_drift_ppm_per_day: self.drift_co2_ppm_per_day,
+            temperature_drift_c_per_day: self.drift_temperature_c_per_day,
+            stuck_after: self.stuck_after_minutes.map(chrono::Duration::minutes),
+            spike_share: self.spike_share,
+            dropout_share: self.dropout_share,
+            nan_share: self.nan_share,
+        }
+    }
 }
 
 /// The rooms of a site, named `room-001`, `room-002`, ...
@@ -45,11 +84,25 @@ pub async fn run(
 ) -> anyhow::Result<u64> {
     let site = SiteId::parse(args.site.clone())?;
     let client = edgeops_bus::connect(&args.leaf_url, "edgeops-simulator").await?;
-    let mut rooms = rooms(args.devices.max(1));
-    let subjects: Vec<String> = rooms
+    let mut sensors: Vec<Sensor> = rooms(args.devices.max(1))
+        .into_iter()
+        .enumerate()
+        .map(|(i, room)| {
+            Sensor::new(
+                room,
+                if i == 0 {
+                    args.faults.faults()
+                } else {
+                    SensorFaults::default()
+                },
+            )
+        })
+        .collect();
+    let subjects: Vec<String> = sensors
         .iter()
-        .map(|room| {
-            DeviceId::parse(room.device.clone()).map(|device| subjects::raw_reading(&site, &device))
+        .map(|sensor| {
+            DeviceId::parse(sensor.room.device.clone())
+                .map(|device| subjects::raw_reading(&site, &device))
         })
         .collect::<Result<_, _>>()?;
     // Simulated time starts a day ago so every reading is in the past when it arrives.
@@ -57,25 +110,24 @@ pub async fn run(
     let interval = (args.rate > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(args.rate)));
     let mut ticker = interval.map(tokio::time::interval);
     tokio::pin!(shutdown);
-    let mut published = 0u64;
+    let (mut attempted, mut published) = (0u64, 0u64);
     'outer: loop {
-        for (room, subject) in rooms.iter_mut().zip(&subjects) {
-            if args.count.is_some_and(|limit| published >= limit) {
+        for (sensor, subject) in sensors.iter_mut().zip(&subjects) {
+            if args.count.is_some_and(|limit| attempted >= limit) {
                 break 'outer;
             }
+            attempted += 1;
             if let Some(ticker) = ticker.as_mut() {
                 tokio::select! {
                     _ = ticker.tick() => {}
                     () = &mut shutdown => break 'outer,
                 }
             }
-            client
-                .publish(
-                    subject.clone(),
-                    room.step(clock, f64::from(args.step_secs)).into(),
-                )
-                .await?;
-            published += 1;
+            // A dropout is a reading the sensor never sends.
+            if let Some(payload) = sensor.step(clock, f64::from(args.step_secs)) {
+                client.publish(subject.clone(), payload.into()).await?;
+                published += 1;
+            }
         }
         clock += chrono::Duration::seconds(i64::from(args.step_secs));
     }

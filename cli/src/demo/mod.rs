@@ -350,6 +350,7 @@ async fn publish(args: &DemoArgs, site: &SiteId, leaf_url: &str) -> anyhow::Resu
         devices: args.devices,
         rate: args.rate,
         count: Some(args.readings),
+        faults: Default::default(),
         step_secs: 60,
     };
     crate::commands::simulate::run(simulate, std::future::pending()).await
