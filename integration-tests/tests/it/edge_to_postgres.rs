@@ -5,20 +5,51 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use edgeops_integration_tests::TestStack;
-use edgeops_integration_tests::services::{spawn_gateway, spawn_ingest};
+use std::sync::Arc;
+
+use edgeops_edge_gateway::forward::ForwarderStats;
+use edgeops_integration_tests::services::{Running, spawn_gateway, spawn_ingest};
 
 use crate::support::{base_time, count_rows, reading_json, wait_for_local_stream, wait_for_rows};
+
+/// One registered site `s1` with ingest and its gateway running, and a sensor connected.
+struct Site {
+    stack: TestStack,
+    ingest: Running,
+    gateway: Running,
+    stats: Arc<ForwarderStats>,
+    sensor: async_nats::Client,
+}
+
+impl Site {
+    async fn start() -> Self {
+        let stack = TestStack::start(&["s1"]).await;
+        stack.register_sites(&["s1"]).await;
+        let ingest = spawn_ingest(&stack);
+        let (gateway, stats) = spawn_gateway(&stack, "s1");
+        let sensor = stack.leaf_client("s1").await;
+        wait_for_local_stream(&sensor, "s1").await;
+        Self {
+            stack,
+            ingest,
+            gateway,
+            stats,
+            sensor,
+        }
+    }
+}
 
 const DEVICES: [&str; 4] = ["room-101", "room-102", "room-201", "room-202"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readings_published_at_a_leaf_land_in_postgres_exactly_once() {
-    let stack = TestStack::start(&["s1"]).await;
-    stack.register_sites(&["s1"]).await;
-    let ingest = spawn_ingest(&stack);
-    let (gateway, stats) = spawn_gateway(&stack, "s1");
-    let sensor = stack.leaf_client("s1").await;
-    wait_for_local_stream(&sensor, "s1").await;
+    let Site {
+        stack,
+        ingest,
+        gateway,
+        stats,
+        sensor,
+    } = Site::start().await;
 
     let per_device = 300;
     for n in 0..per_device {
@@ -70,12 +101,13 @@ async fn readings_published_at_a_leaf_land_in_postgres_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hand_typed_nats_pub_reading_is_accepted() {
-    let stack = TestStack::start(&["s1"]).await;
-    stack.register_sites(&["s1"]).await;
-    let ingest = spawn_ingest(&stack);
-    let (gateway, _) = spawn_gateway(&stack, "s1");
-    let sensor = stack.leaf_client("s1").await;
-    wait_for_local_stream(&sensor, "s1").await;
+    let Site {
+        stack,
+        ingest,
+        gateway,
+        sensor,
+        ..
+    } = Site::start().await;
 
     // The README's example, byte for byte:
     // nats pub edgeops.raw.s1.room-101 '{"ts":"2026-11-21T10:00:00Z","metrics":{"co2_ppm":612,"temperature_c":21.5}}'
@@ -104,12 +136,12 @@ async fn a_hand_typed_nats_pub_reading_is_accepted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_mqtt_sensor_reading_reaches_postgres_like_a_native_one() {
-    let stack = TestStack::start(&["s1"]).await;
-    stack.register_sites(&["s1"]).await;
-    let ingest = spawn_ingest(&stack);
-    let (gateway, _) = spawn_gateway(&stack, "s1");
-    let sensor = stack.leaf_client("s1").await;
-    wait_for_local_stream(&sensor, "s1").await;
+    let Site {
+        stack,
+        ingest,
+        gateway,
+        ..
+    } = Site::start().await;
 
     // A real MQTT client, QoS 1, on the documented topic edgeops/raw/<site>/<device>.
     let payload = r#"{"ts":"2026-11-21T09:30:00Z","metrics":{"co2_ppm":734.5,"humidity_pct":41}}"#;

@@ -9,12 +9,15 @@ use chrono::{DateTime, Utc};
 use edgeops_cli::simulator::Room;
 use edgeops_contracts::{Reading, ReadingLimits, streams};
 use edgeops_edge_gateway::GatewayConfig;
-use edgeops_edge_gateway::reduction::{ReductionPolicy, SitePlanner};
+use edgeops_edge_gateway::reduction::ReductionPolicy;
 use edgeops_ingest::IngestConfig;
+use edgeops_integration_tests::TestStack;
 use edgeops_integration_tests::services::{spawn_gateway_with_config, spawn_ingest_with};
-use edgeops_integration_tests::{TestStack, check, wait_until};
 
-use crate::support::{base_time, wait_for_local_stream};
+use crate::support::{
+    Rows, base_time, selected_by_policy, stored_rows, wait_for_local_stream,
+    wait_for_rows_and_aggregates,
+};
 
 const SITES: [&str; 2] = ["s1", "s2"];
 const ROOMS: usize = 10;
@@ -79,8 +82,6 @@ async fn publish_paced(
     }
 }
 
-type Rows = BTreeMap<(String, String, DateTime<Utc>), BTreeMap<String, f64>>;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cuts_of_the_leaf_link_lose_nothing_and_duplicate_nothing() {
     let seed = std::env::var("OUTAGE_SEED")
@@ -111,38 +112,14 @@ async fn cuts_of_the_leaf_link_lose_nothing_and_duplicate_nothing() {
     }
 
     // What the policy selects at each site, from the same readings in the same local order.
-    let mut expected: Rows = BTreeMap::new();
+    let mut expected = Rows::new();
     let mut expected_aggregates = 0usize;
     let mut publishers = Vec::new();
     for site in SITES {
         let raw = site_readings(site);
-        let mut planner = SitePlanner::default();
-        for (i, (subject, payload)) in raw.iter().enumerate() {
-            for out in planner.plan(
-                &policy,
-                site,
-                i as u64 + 1,
-                subject,
-                payload.as_bytes(),
-                Utc::now(),
-            ) {
-                if out.subject.starts_with("edgeops.aggregates.") {
-                    expected_aggregates +=
-                        serde_json::from_slice::<Vec<serde_json::Value>>(&out.payload)
-                            .unwrap()
-                            .len();
-                } else {
-                    let r = Reading::from_message(
-                        &out.subject,
-                        &out.payload,
-                        Utc::now(),
-                        &ReadingLimits::default(),
-                    )
-                    .unwrap();
-                    expected.insert((site.to_owned(), r.device.to_string(), r.ts), r.metrics);
-                }
-            }
-        }
+        let (readings, aggregates) = selected_by_policy(&policy, site, &raw);
+        expected.extend(readings);
+        expected_aggregates += aggregates;
         publishers.push(tokio::spawn(publish_paced(
             stack.leaf(site).url.clone(),
             site.to_owned(),
@@ -178,26 +155,11 @@ async fn cuts_of_the_leaf_link_lose_nothing_and_duplicate_nothing() {
     }
 
     let pool = stack.pool().await;
-    wait_until(
-        "the selected readings and aggregates of both sites in Postgres",
+    wait_for_rows_and_aggregates(
+        &pool,
+        expected.len(),
+        expected_aggregates,
         Duration::from_secs(180),
-        || async {
-            let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM ingest.readings")
-                .fetch_one(&pool)
-                .await
-                .map_err(|e| e.to_string())?;
-            let aggs: i64 = sqlx::query_scalar("SELECT count(*) FROM ingest.aggregates")
-                .fetch_one(&pool)
-                .await
-                .map_err(|e| e.to_string())?;
-            check(
-                rows as usize == expected.len() && aggs as usize == expected_aggregates,
-                format!(
-                    "{rows}/{} rows, {aggs}/{expected_aggregates} aggregates",
-                    expected.len()
-                ),
-            )
-        },
     )
     .await;
     for gateway in gateways {
@@ -220,15 +182,7 @@ async fn cuts_of_the_leaf_link_lose_nothing_and_duplicate_nothing() {
     }
     ingest.shutdown().await;
 
-    let stored: Vec<(String, String, DateTime<Utc>, serde_json::Value)> =
-        sqlx::query_as("SELECT site_id, device_id, observed_at, metrics FROM ingest.readings")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    let stored: Rows = stored
-        .into_iter()
-        .map(|(s, d, t, m)| ((s, d, t), serde_json::from_value(m).unwrap()))
-        .collect();
+    let stored = stored_rows(&pool).await;
     assert!(
         stored == expected,
         "Postgres differs from what the policy selected"

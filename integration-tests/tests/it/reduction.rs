@@ -1,17 +1,18 @@
 //! With a reducing policy, the hub and Postgres hold exactly what the policy selected, and a
 //! local-only field is absent everywhere off-site.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use edgeops_cli::simulator::Room;
-use edgeops_contracts::{Reading, ReadingLimits, streams};
-use edgeops_edge_gateway::reduction::{ReductionPolicy, SitePlanner};
+use edgeops_contracts::streams;
+use edgeops_edge_gateway::reduction::ReductionPolicy;
+use edgeops_integration_tests::TestStack;
 use edgeops_integration_tests::services::{spawn_gateway_with_policy, spawn_ingest};
-use edgeops_integration_tests::{TestStack, check, wait_until};
 
-use crate::support::{base_time, wait_for_local_stream};
+use crate::support::{
+    base_time, selected_by_policy, stored_rows, wait_for_local_stream, wait_for_rows_and_aggregates,
+};
 
 const ROOMS: usize = 6;
 const PER_ROOM: i64 = 400;
@@ -58,44 +59,7 @@ async fn the_hub_and_postgres_hold_exactly_what_the_policy_selected() {
     sensor.flush().await.unwrap();
 
     // What the policy selects, computed by the same planner over the same local sequence.
-    let mut planner = SitePlanner::default();
-    let expected: Vec<_> = raw
-        .iter()
-        .enumerate()
-        .flat_map(|(i, (subject, payload))| {
-            planner.plan(
-                &policy,
-                "s1",
-                i as u64 + 1,
-                subject,
-                payload.as_bytes(),
-                Utc::now(),
-            )
-        })
-        .collect();
-    let expected_readings: BTreeMap<(String, DateTime<Utc>), BTreeMap<String, f64>> = expected
-        .iter()
-        .filter(|o| o.subject.starts_with("edgeops.readings."))
-        .map(|o| {
-            let r = Reading::from_message(
-                &o.subject,
-                &o.payload,
-                Utc::now(),
-                &ReadingLimits::default(),
-            )
-            .unwrap();
-            ((r.device.to_string(), r.ts), r.metrics)
-        })
-        .collect();
-    let expected_aggregates: usize = expected
-        .iter()
-        .filter(|o| o.subject.starts_with("edgeops.aggregates."))
-        .map(|o| {
-            serde_json::from_slice::<Vec<serde_json::Value>>(&o.payload)
-                .unwrap()
-                .len()
-        })
-        .sum();
+    let (expected_readings, expected_aggregates) = selected_by_policy(&policy, "s1", &raw);
     assert!(
         expected_readings.len() < raw.len() / 2,
         "the policy reduces: {} of {}",
@@ -105,37 +69,17 @@ async fn the_hub_and_postgres_hold_exactly_what_the_policy_selected() {
     assert!(expected_aggregates > 0);
 
     let pool = stack.pool().await;
-    wait_until(
-        "the selected readings and aggregates in Postgres",
+    wait_for_rows_and_aggregates(
+        &pool,
+        expected_readings.len(),
+        expected_aggregates,
         Duration::from_secs(60),
-        || async {
-            let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM ingest.readings")
-                .fetch_one(&pool)
-                .await
-                .map_err(|e| e.to_string())?;
-            let aggs: i64 = sqlx::query_scalar("SELECT count(*) FROM ingest.aggregates")
-                .fetch_one(&pool)
-                .await
-                .map_err(|e| e.to_string())?;
-            check(
-                rows as usize == expected_readings.len() && aggs as usize == expected_aggregates,
-                format!("{rows} rows, {aggs} aggregates"),
-            )
-        },
     )
     .await;
     gateway.shutdown().await;
     ingest.shutdown().await;
 
-    let rows: Vec<(String, DateTime<Utc>, serde_json::Value)> =
-        sqlx::query_as("SELECT device_id, observed_at, metrics FROM ingest.readings")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    let stored: BTreeMap<(String, DateTime<Utc>), BTreeMap<String, f64>> = rows
-        .into_iter()
-        .map(|(d, t, m)| ((d, t), serde_json::from_value(m).unwrap()))
-        .collect();
+    let stored = stored_rows(&pool).await;
     assert_eq!(
         stored, expected_readings,
         "exactly the selected readings, with exactly the selected metrics"
@@ -173,9 +117,9 @@ async fn the_hub_and_postgres_hold_exactly_what_the_policy_selected() {
     );
     let ratio = stats.byte_ratio();
     eprintln!(
-        "forwarded/raw bytes: {ratio:.3} ({} raw readings -> {} messages)",
+        "forwarded/raw bytes: {ratio:.3} ({} raw readings -> {} readings, {expected_aggregates} aggregates)",
         raw.len(),
-        expected.len()
+        expected_readings.len()
     );
     assert!(ratio > 0.0 && ratio < 0.5, "{ratio}");
     let _ = std::fs::remove_file(policy_file);

@@ -64,3 +64,88 @@ pub async fn wait_for_local_stream(leaf: &async_nats::Client, site: &str) {
     })
     .await;
 }
+
+/// Readings by (site, device, ts), with their metrics.
+pub type Rows = std::collections::BTreeMap<
+    (String, String, DateTime<Utc>),
+    std::collections::BTreeMap<String, f64>,
+>;
+
+/// What a site's policy sends for `raw` (in local stream order, sequences from 1): the readings
+/// and the number of window aggregates. Computed with the gateway's own planner, independently of
+/// the running gateway, so a test can compare what arrived with what should have.
+pub fn selected_by_policy(
+    policy: &edgeops_edge_gateway::reduction::ReductionPolicy,
+    site: &str,
+    raw: &[(String, String)],
+) -> (Rows, usize) {
+    use edgeops_contracts::{Reading, ReadingLimits};
+    let mut planner = edgeops_edge_gateway::reduction::SitePlanner::default();
+    let (mut readings, mut aggregates) = (Rows::new(), 0usize);
+    for (i, (subject, payload)) in raw.iter().enumerate() {
+        for out in planner.plan(
+            policy,
+            site,
+            i as u64 + 1,
+            subject,
+            payload.as_bytes(),
+            Utc::now(),
+        ) {
+            if out.subject.starts_with("edgeops.aggregates.") {
+                aggregates += serde_json::from_slice::<Vec<serde_json::Value>>(&out.payload)
+                    .unwrap()
+                    .len();
+            } else {
+                let r = Reading::from_message(
+                    &out.subject,
+                    &out.payload,
+                    Utc::now(),
+                    &ReadingLimits::default(),
+                )
+                .unwrap();
+                readings.insert((site.to_owned(), r.device.to_string(), r.ts), r.metrics);
+            }
+        }
+    }
+    (readings, aggregates)
+}
+
+/// Every reading row, keyed like `Rows`.
+pub async fn stored_rows(pool: &sqlx::PgPool) -> Rows {
+    let rows: Vec<(String, String, DateTime<Utc>, serde_json::Value)> =
+        sqlx::query_as("SELECT site_id, device_id, observed_at, metrics FROM ingest.readings")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    rows.into_iter()
+        .map(|(s, d, t, m)| ((s, d, t), serde_json::from_value(m).unwrap()))
+        .collect()
+}
+
+/// Waits until Postgres holds exactly `readings` reading rows and `aggregates` aggregate rows.
+pub async fn wait_for_rows_and_aggregates(
+    pool: &sqlx::PgPool,
+    readings: usize,
+    aggregates: usize,
+    timeout: Duration,
+) {
+    wait_until(
+        "the selected readings and aggregates in Postgres",
+        timeout,
+        || async {
+            let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM ingest.readings")
+                .fetch_one(pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            let aggs: i64 = sqlx::query_scalar("SELECT count(*) FROM ingest.aggregates")
+                .fetch_one(pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            check(
+                rows as usize == readings && aggs as usize == aggregates,
+                format!("{rows}/{readings} rows, {aggs}/{aggregates} aggregates"),
+            )
+        },
+    )
+    .await;
+}
