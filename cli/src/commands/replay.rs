@@ -77,11 +77,6 @@ pub async fn run(
     publish(&args, &replay, limit, shutdown).await
 }
 
-/// The gateway's policy names, read the gateway's way.
-fn policy(name: &str) -> anyhow::Result<ReductionPolicy> {
-    ReductionPolicy::load(name)
-}
-
 /// The `--json` line.
 #[derive(Serialize)]
 struct DryRun<'a> {
@@ -95,7 +90,7 @@ struct DryRun<'a> {
 }
 
 fn dry_run(args: &ReplayArgs, replay: &Replay, limit: usize) -> anyhow::Result<()> {
-    let policy = policy(&args.policy)?;
+    let policy = ReductionPolicy::load(&args.policy)?;
     let report = measure(
         &policy,
         &replay.site,

@@ -13,6 +13,7 @@ use async_nats::jetstream::{AckKind, Context, Message};
 use edgeops_contracts::{RejectCode, Rejection};
 use futures::StreamExt;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use crate::dead_letter::{DeadLetterSink, Refused};
 
@@ -81,10 +82,7 @@ impl<H: BatchHandler> ConsumerRunner<H> {
     }
 
     /// Runs until `shutdown` resolves, then drains the batches in hand and returns.
-    pub async fn run(
-        self,
-        shutdown: tokio_util_shim::CancellationToken,
-    ) -> Result<(), RunnerError> {
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), RunnerError> {
         let consumer = self.consumer().await?;
         let mut workers = JoinSet::new();
         for worker in 0..self.config.concurrency.max(1) {
@@ -130,17 +128,12 @@ impl<H: BatchHandler> ConsumerRunner<H> {
     }
 }
 
-/// Re-exported so services need not depend on tokio-util for the runner's signature.
-pub mod tokio_util_shim {
-    pub use tokio_util::sync::CancellationToken;
-}
-
 struct WorkerContext<H> {
     consumer: PullConsumer,
     config: RunnerConfig,
     handler: Arc<H>,
     dead_letters: DeadLetterSink,
-    shutdown: tokio_util_shim::CancellationToken,
+    shutdown: CancellationToken,
 }
 
 impl<H: BatchHandler> WorkerContext<H> {

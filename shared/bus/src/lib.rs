@@ -23,5 +23,4 @@ pub mod headers {
     pub const REASON: &str = "Edgeops-Reason";
     pub const SOURCE_STREAM: &str = "Edgeops-Source-Stream";
     pub const SOURCE_SEQUENCE: &str = "Edgeops-Source-Sequence";
-    pub const SITE: &str = "Edgeops-Site";
 }

@@ -5,12 +5,10 @@ pub const INGEST_BATCH_SPAN: &str = "edgeops.ingest.write_batch";
 pub const INGEST_READINGS_ACCEPTED: &str = "edgeops.ingest.readings.accepted";
 pub const INGEST_READINGS_DUPLICATE: &str = "edgeops.ingest.readings.duplicate";
 pub const INGEST_READINGS_REJECTED: &str = "edgeops.ingest.readings.rejected";
-pub const INGEST_BATCH_SIZE: &str = "edgeops.ingest.batch.size";
 pub const INGEST_LAG_MESSAGES: &str = "edgeops.ingest.lag.messages";
 pub const GATEWAY_FORWARDED: &str = "edgeops.gateway.messages.forwarded";
 pub const GATEWAY_RAW_BYTES: &str = "edgeops.gateway.bytes.raw";
 pub const GATEWAY_FORWARDED_BYTES: &str = "edgeops.gateway.bytes.forwarded";
-pub const GATEWAY_FORWARD_BATCH_SPAN: &str = "edgeops.gateway.forward_batch";
 pub const CONSUMER_DEAD_LETTERED: &str = "edgeops.bus.dead_lettered";
 
 #[cfg(test)]
@@ -24,12 +22,10 @@ mod tests {
             INGEST_READINGS_ACCEPTED,
             INGEST_READINGS_DUPLICATE,
             INGEST_READINGS_REJECTED,
-            INGEST_BATCH_SIZE,
             INGEST_LAG_MESSAGES,
             GATEWAY_FORWARDED,
             GATEWAY_RAW_BYTES,
             GATEWAY_FORWARDED_BYTES,
-            GATEWAY_FORWARD_BATCH_SPAN,
             CONSUMER_DEAD_LETTERED,
         ] {
             let parts: Vec<&str> = name.split('.').collect();

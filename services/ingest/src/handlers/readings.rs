@@ -9,7 +9,6 @@ use edgeops_bus::Outcome;
 use edgeops_contracts::subjects::parse_reading_subject;
 use edgeops_contracts::{ReadingLimits, SiteId};
 use edgeops_store::sqlx::PgPool;
-use edgeops_telemetry::names;
 use tracing::Instrument;
 
 use crate::domain::batch::{Incoming, sort_batch};
@@ -76,7 +75,6 @@ impl ReadingsHandler {
                 }
             }
         }
-        debug_assert_eq!(names::INGEST_BATCH_SPAN, "edgeops.ingest.write_batch");
         outcomes
     }
 
