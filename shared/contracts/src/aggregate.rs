@@ -53,3 +53,62 @@ pub fn parse_aggregates(
     }
     Ok((site, device, aggregates))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUBJECT: &str = "edgeops.aggregates.s1.room-1";
+
+    fn one(metric: &str, min: f64, mean: f64, max: f64, count: u64) -> String {
+        format!(
+            r#"[{{"metric":"{metric}","window_start":"2026-01-01T00:00:00Z","window_secs":3600,"min":{min},"max":{max},"mean":{mean},"count":{count}}}]"#
+        )
+    }
+
+    #[test]
+    fn a_consistent_summary_is_accepted() {
+        let (site, device, aggregates) =
+            parse_aggregates(SUBJECT, one("co2_ppm", 400.0, 500.0, 700.0, 60).as_bytes()).unwrap();
+        assert_eq!(
+            (site.as_str(), device.as_str(), aggregates.len()),
+            ("s1", "room-1", 1)
+        );
+    }
+
+    #[test]
+    fn each_kind_of_bad_summary_is_refused_with_its_reason() {
+        let cases = [
+            (SUBJECT, "not json".to_owned(), RejectCode::InvalidJson),
+            (
+                "edgeops.aggregates.s1",
+                one("co2_ppm", 1.0, 2.0, 3.0, 2),
+                RejectCode::InvalidSubject,
+            ),
+            (
+                SUBJECT,
+                one("voltage_v", 1.0, 2.0, 3.0, 2),
+                RejectCode::UnknownMetric,
+            ),
+            (
+                SUBJECT,
+                one("co2_ppm", 500.0, 400.0, 700.0, 2),
+                RejectCode::OutOfRange,
+            ),
+            (
+                SUBJECT,
+                one("co2_ppm", 400.0, 500.0, 700.0, 0),
+                RejectCode::OutOfRange,
+            ),
+        ];
+        for (subject, payload, code) in cases {
+            assert_eq!(
+                parse_aggregates(subject, payload.as_bytes())
+                    .unwrap_err()
+                    .code,
+                code,
+                "{payload}"
+            );
+        }
+    }
+}
