@@ -34,10 +34,21 @@ enum Command {
     /// Replay a shipped data set (Beijing PM2.5, Birmingham parking) at a site's leaf, or
     /// measure with `--dry-run` what the reduction policy would forward.
     Replay(ReplayArgs),
+    /// Train a forecast model: request a run, follow it, show candidates vs persistence.
+    Train(edgeops_cli::commands::train::TrainArgs),
+    /// Model versions in the registry: list, show, promote through the gates, archive.
+    Models(edgeops_cli::commands::models::ModelsArgs),
+    /// Signing keys for the registry's model manifests.
+    Keys {
+        #[command(subcommand)]
+        command: edgeops_cli::commands::keys::KeysCommand,
+    },
     /// Show ingest's counters and the hub's streams.
     Status(HubArgs),
     /// Measure the edge data path's throughput against its baselines (build with --release).
     Bench(edgeops_cli::bench::BenchArgs),
+    /// Measure training's time and peak memory for 100k and 1M feature rows (build with --release).
+    BenchTraining(edgeops_cli::bench::training::TrainBenchArgs),
     /// Print (or write) a nats-server config for the hub or a site's leaf.
     NatsConfig {
         #[command(subcommand)]
@@ -48,7 +59,10 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let default_filter = if matches!(cli.command, Command::Demo(_) | Command::Bench(_)) {
+    let default_filter = if matches!(
+        cli.command,
+        Command::Demo(_) | Command::Bench(_) | Command::BenchTraining(_)
+    ) {
         "warn"
     } else {
         "info"
@@ -65,7 +79,11 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Replay(args) => commands::replay::run(args, shutdown_signal()).await,
         Command::Status(hub) => commands::status::run(&hub).await,
+        Command::Train(args) => commands::train::run(args).await,
+        Command::Models(args) => commands::models::run(args).await,
+        Command::Keys { command } => commands::keys::run(command),
         Command::NatsConfig { command } => commands::nats_config::run(command),
         Command::Bench(args) => edgeops_cli::bench::run(args, shutdown_signal()).await,
+        Command::BenchTraining(args) => edgeops_cli::bench::training::run(args),
     }
 }

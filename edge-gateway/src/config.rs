@@ -1,7 +1,12 @@
+use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::Context as _;
+use edgeops_artifacts::TrustedKeys;
 use edgeops_contracts::SiteId;
+use edgeops_features::FeatureSpec;
 
+use crate::inference::InferenceSettings;
 use crate::reduction::ReductionPolicy;
 
 /// The gateway's settings; every flag also reads an `EDGEOPS_*` environment variable.
@@ -36,6 +41,33 @@ pub struct GatewayConfig {
     /// Timeout for the hub's acknowledgement of a forwarded reading, in milliseconds.
     #[arg(long, env = "EDGEOPS_HUB_ACK_TIMEOUT_MS", default_value_t = 5000)]
     pub hub_ack_timeout_ms: u64,
+    /// Forecast with the devices' desired models (persistence until one is loaded).
+    #[arg(long, env = "EDGEOPS_INFERENCE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub inference: bool,
+    /// Trusted public keys for model manifests: a `.pub` file (one key per line) or a directory
+    /// of them. Added to `--trusted-key`.
+    #[arg(long, env = "EDGEOPS_TRUSTED_KEYS_PATH")]
+    pub trusted_keys: Option<PathBuf>,
+    /// Trusted public keys, hex or base64, comma-separated (`EDGEOPS_TRUSTED_KEYS`).
+    #[arg(
+        long = "trusted-key",
+        env = "EDGEOPS_TRUSTED_KEYS",
+        value_delimiter = ','
+    )]
+    pub trusted_key: Vec<String>,
+    /// Where verified models are cached for restarts without uplink
+    /// (default `.edgeops-cache/<site>` in the working directory).
+    #[arg(long, env = "EDGEOPS_MODEL_CACHE_DIR")]
+    pub model_cache_dir: Option<PathBuf>,
+    /// Feature spec whose target is forecast by persistence before a device has a model.
+    #[arg(long, env = "EDGEOPS_FEATURE_SPEC", default_value = "indoor_air")]
+    pub feature_spec: String,
+    /// Horizon (bins) of persistence forecasts before a device has a model.
+    #[arg(long, env = "EDGEOPS_PERSISTENCE_HORIZON_BINS", default_value_t = 12)]
+    pub persistence_horizon_bins: u32,
+    /// Also send forecasts to the hub (best effort: none are resent after an outage).
+    #[arg(long, env = "EDGEOPS_FORWARD_FORECASTS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub forward_forecasts: bool,
 }
 
 fn parse_site(value: &str) -> Result<SiteId, String> {
@@ -53,7 +85,63 @@ impl GatewayConfig {
             raw_max_bytes: 2 * 1024 * 1024 * 1024,
             policy: "forward-all".into(),
             hub_ack_timeout_ms: 5000,
+            inference: true,
+            trusted_keys: None,
+            trusted_key: Vec::new(),
+            model_cache_dir: None,
+            feature_spec: "indoor_air".into(),
+            persistence_horizon_bins: 12,
+            forward_forecasts: true,
         }
+    }
+
+    /// The trusted keys from `--trusted-keys` and `--trusted-key` together; none is allowed
+    /// (every model is then refused), a path or key that cannot be read is an error.
+    pub fn trusted(&self) -> anyhow::Result<TrustedKeys> {
+        let mut trusted = TrustedKeys::default();
+        if let Some(path) = &self.trusted_keys {
+            let loaded = TrustedKeys::load(path)
+                .with_context(|| format!("loading trusted keys from {}", path.display()))?;
+            trusted = loaded;
+        }
+        let listed: Vec<&str> = self
+            .trusted_key
+            .iter()
+            .map(|k| k.trim())
+            .filter(|k| !k.is_empty())
+            .collect();
+        if !listed.is_empty() {
+            let keys =
+                TrustedKeys::from_list(&listed.join(","), "--trusted-key / EDGEOPS_TRUSTED_KEYS")?;
+            for id in keys.key_ids() {
+                if let Some(key) = keys.get(id) {
+                    trusted.insert(key.clone());
+                }
+            }
+        }
+        Ok(trusted)
+    }
+
+    /// Inference settings from the flags.
+    pub fn inference_settings(&self) -> anyhow::Result<InferenceSettings> {
+        let default_spec = FeatureSpec::by_name(&self.feature_spec).with_context(|| {
+            format!(
+                "unknown feature spec {:?} (known: {})",
+                self.feature_spec,
+                FeatureSpec::NAMES.join(", ")
+            )
+        })?;
+        let cache_dir = self
+            .model_cache_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(".edgeops-cache").join(self.site.as_str()));
+        Ok(InferenceSettings {
+            default_spec,
+            persistence_horizon_bins: self.persistence_horizon_bins,
+            trusted: self.trusted()?,
+            cache_dir: Some(cache_dir),
+            forward_forecasts: self.forward_forecasts,
+        })
     }
 
     /// The reduction policy this config names.

@@ -3,10 +3,12 @@
 //! retention; the forwarder sends them to the hub over the leaf link, in order, resuming
 //! from a durable cursor after any outage or restart.
 //!
-//! Later issues add the reduction policy (what to forward) and in-process inference.
+//! The reduction policy decides what is forwarded; in-process inference forecasts per device
+//! with the verified model the hub's desired state names (see [`inference`]).
 
 pub mod config;
 pub mod forward;
+pub mod inference;
 pub mod reduction;
 pub mod startup;
 

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::GatewayConfig;
 use crate::forward::cursor::Cursor;
 use crate::forward::{Forwarder, ForwarderStats};
+use crate::inference::{self, InferenceStats, Links};
 
 /// Runs the gateway until `shutdown` resolves.
 pub async fn run(
@@ -29,7 +30,23 @@ pub async fn run_with_stats(
     stats: Arc<ForwarderStats>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
+    run_with_all_stats(config, stats, Arc::default(), shutdown).await
+}
+
+/// As [`run_with_stats`], also counting forecasts and model changes into `inference_stats`.
+pub async fn run_with_all_stats(
+    config: GatewayConfig,
+    stats: Arc<ForwarderStats>,
+    inference_stats: Arc<InferenceStats>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
     let site = config.site.clone();
+    // Settings are checked before connecting: a wrong key path fails at once, with its reason.
+    let inference_settings = if config.inference {
+        Some(config.inference_settings()?)
+    } else {
+        None
+    };
     let client = edgeops_bus::connect(&config.leaf_url, &format!("edgeops-gateway-{site}")).await?;
     let local = jetstream::with_domain(client.clone(), streams::edge_domain(&site));
     let settings = SiteSettings {
@@ -47,6 +64,25 @@ pub async fn run_with_stats(
     let mut hub = jetstream::new(client.clone());
     hub.set_timeout(config.hub_ack_timeout());
     let policy = config.reduction_policy()?;
+    let token = CancellationToken::new();
+    let mut inference_tasks = Vec::new();
+    if let Some(settings) = inference_settings {
+        let links = Links {
+            client: client.clone(),
+            local: local.clone(),
+            hub_api: jetstream::with_domain(client.clone(), streams::HUB_DOMAIN),
+            hub: hub.clone(),
+        };
+        inference_tasks = inference::start(
+            site.clone(),
+            settings,
+            links,
+            inference_stats,
+            token.clone(),
+        )
+        .await
+        .context("starting inference")?;
+    }
     let forwarder = Forwarder {
         site: site.clone(),
         policy,
@@ -59,7 +95,6 @@ pub async fn run_with_stats(
         batch_linger: config.batch_linger(),
         stats: stats.clone(),
     };
-    let token = CancellationToken::new();
     let progress = tokio::spawn(log_progress(site.to_string(), stats.clone(), token.clone()));
     tracing::info!(%site, leaf = %config.leaf_url, "edge gateway running");
     let forwarding = forwarder.run(token.clone());
@@ -73,6 +108,9 @@ pub async fn run_with_stats(
     };
     token.cancel();
     let _ = progress.await;
+    for task in inference_tasks {
+        let _ = task.await;
+    }
     client.flush().await.context("flushing")?;
     tracing::info!(%site, forwarded = stats.forwarded.load(Ordering::Relaxed), cursor = stats.cursor.load(Ordering::Relaxed), "edge gateway stopped");
     result

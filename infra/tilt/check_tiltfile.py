@@ -418,7 +418,8 @@ def deps_closure(t: Tilt, name: str) -> set[str]:
 def check_default(t: Tilt) -> None:
     R = t.resources
     sites = ["s1", "s2"]
-    expected = {"bootstrap", "build", "nats-hub", "postgres", "ingest", "preprocessing", "register-sites", "status"}
+    expected = {"bootstrap", "build", "nats-hub", "postgres", "ingest", "preprocessing", "training",
+                "register-sites", "status", "train-s1"}
     for s in sites:
         expected |= {f"nats-leaf-{s}", f"gateway-{s}", f"simulate-{s}"}
     if not expect(set(R) == expected, f"resources: got {sorted(R)}, want {sorted(expected)}"):
@@ -431,6 +432,8 @@ def check_default(t: Tilt) -> None:
         "postgres": {"bootstrap"},
         "ingest": {"build", "nats-hub", "postgres"},
         "preprocessing": {"build", "nats-hub", "postgres", "ingest"},
+        "training": {"build", "nats-hub", "postgres", "ingest"},
+        "train-s1": {"training", "preprocessing"},
         "register-sites": {"ingest", "build"},
         "status": {"ingest"},
     }
@@ -686,6 +689,8 @@ def check_cli(t: Tilt, confs: dict[str, Path]) -> None:
     uses = [["site", "register"], ["status"]]
     sim = R["simulate-s1"]["serve_argv"]
     uses.append(["simulate"] + [a for a in sim[2:] if a.startswith("--")])
+    train = R["train-s1"]["cmd_argv"]
+    uses.append(["train"] + [a for a in train[2:] if a.startswith("--")])
     for use in uses:
         sub = [a for a in use if not a.startswith("--")]
         r = sh([str(edgeops), *sub, "--help"])

@@ -72,10 +72,16 @@ pub fn spawn_gateway_with_config(config: GatewayConfig) -> (Running, Arc<Forward
 }
 
 pub fn spawn_preprocessing(stack: &TestStack) -> Running {
-    let config = edgeops_preprocessing::PreprocessingConfig::local(
+    spawn_preprocessing_with_spec(stack, "indoor_air")
+}
+
+/// preprocessing computing rows of the named feature spec.
+pub fn spawn_preprocessing_with_spec(stack: &TestStack, spec: &str) -> Running {
+    let mut config = edgeops_preprocessing::PreprocessingConfig::local(
         stack.hub_url.clone(),
         stack.database_url.clone(),
     );
+    config.spec = spec.to_owned();
     let stop = CancellationToken::new();
     let signal = stop.clone();
     let task =
@@ -83,4 +89,68 @@ pub fn spawn_preprocessing(stack: &TestStack) -> Running {
             async move { edgeops_preprocessing::run(config, signal.cancelled_owned()).await },
         );
     Running { stop, task }
+}
+
+pub fn spawn_training(stack: &TestStack) -> Running {
+    let config =
+        edgeops_training::TrainingConfig::local(stack.hub_url.clone(), stack.database_url.clone());
+    spawn_training_with(config)
+}
+
+pub fn spawn_training_with(config: edgeops_training::TrainingConfig) -> Running {
+    let stop = CancellationToken::new();
+    let signal = stop.clone();
+    let task =
+        tokio::spawn(async move { edgeops_training::run(config, signal.cancelled_owned()).await });
+    Running { stop, task }
+}
+
+/// The signing key [`spawn_registry`] signs with: fixed, so a test can verify manifests
+/// against its public half.
+pub fn registry_test_key() -> edgeops_artifacts::SigningKeyPair {
+    edgeops_artifacts::SigningKeyPair::from_secret_bytes(&[42; 32])
+}
+
+/// The registry with [`registry_test_key`], auto-staging on.
+pub fn spawn_registry(stack: &TestStack) -> Running {
+    let config =
+        edgeops_registry::RegistryConfig::local(stack.hub_url.clone(), stack.database_url.clone());
+    spawn_registry_with(config, registry_test_key())
+}
+
+pub fn spawn_registry_with(
+    config: edgeops_registry::RegistryConfig,
+    key: edgeops_artifacts::SigningKeyPair,
+) -> Running {
+    let stop = CancellationToken::new();
+    let signal = stop.clone();
+    let task = tokio::spawn(async move {
+        edgeops_registry::run_with_key(config, key, signal.cancelled_owned()).await
+    });
+    Running { stop, task }
+}
+
+/// A gateway whose inference counters the test can read too.
+pub fn spawn_gateway_observed(
+    config: GatewayConfig,
+) -> (
+    Running,
+    Arc<ForwarderStats>,
+    Arc<edgeops_edge_gateway::inference::InferenceStats>,
+) {
+    let stats = Arc::new(ForwarderStats::default());
+    let inference = Arc::new(edgeops_edge_gateway::inference::InferenceStats::default());
+    let stop = CancellationToken::new();
+    let signal = stop.clone();
+    let (task_stats, task_inference) = (stats.clone(), inference.clone());
+    let task = tokio::spawn(async move {
+        edgeops_edge_gateway::startup::run_with_all_stats(
+            config,
+            task_stats,
+            task_inference,
+            signal.cancelled_owned(),
+        )
+        .await
+    });
+    (Running { stop, task }, stats, inference)
 }

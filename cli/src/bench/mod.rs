@@ -11,6 +11,7 @@
 
 mod measure;
 mod stack;
+pub mod training;
 
 use std::time::Duration;
 

@@ -1,11 +1,14 @@
 //! One file per operator command.
 
+pub mod keys;
+pub mod models;
 pub mod nats_config;
 pub mod provision;
 pub mod replay;
 pub mod simulate;
 pub mod site;
 pub mod status;
+pub mod train;
 
 /// Options every command that talks to the hub shares.
 #[derive(Debug, Clone, clap::Args)]

@@ -106,7 +106,11 @@ pub async fn run(
         })
         .collect::<Result<_, _>>()?;
     // Simulated time starts a day ago so every reading is in the past when it arrives.
-    let mut clock = chrono::Utc::now() - chrono::Duration::days(1);
+    // Simulated time ends about now: readings from the future would be refused by ingest.
+    let span_secs = args.count.map_or(86_400, |count| {
+        count.div_ceil(args.devices.max(1) as u64) as i64 * i64::from(args.step_secs)
+    });
+    let mut clock = chrono::Utc::now() - chrono::Duration::seconds(span_secs.max(60));
     let interval = (args.rate > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(args.rate)));
     let mut ticker = interval.map(tokio::time::interval);
     tokio::pin!(shutdown);

@@ -10,6 +10,7 @@
 //!    byte ratio, and the dead letters;
 //! 6. stop everything cleanly.
 
+mod ml;
 pub(crate) mod processes;
 mod report;
 
@@ -34,11 +35,12 @@ pub struct DemoArgs {
     /// Rooms (sensor boxes) in the building.
     #[arg(long, default_value_t = 12)]
     pub devices: usize,
-    /// Readings to publish in total.
-    #[arg(long, default_value_t = 12_000)]
+    /// Readings to publish in total (the default gives each room two simulated days, enough
+    /// daily cycles for the model step to learn from).
+    #[arg(long, default_value_t = 36_000)]
     pub readings: u64,
     /// Publish rate, readings per second (0 = as fast as possible).
-    #[arg(long, default_value_t = 1_500)]
+    #[arg(long, default_value_t = 3_000)]
     pub rate: u32,
     /// Seconds the hub is down mid-run, to show store-and-forward (0 = no outage).
     #[arg(long, default_value_t = 4)]
@@ -181,6 +183,10 @@ async fn run_loop(
         edgeops_preprocessing::PreprocessingConfig::local(&hub_url, &database_url),
         stop.clone().cancelled_owned(),
     ));
+    let training = tokio::spawn(edgeops_training::run(
+        edgeops_training::TrainingConfig::local(&hub_url, &database_url),
+        stop.clone().cancelled_owned(),
+    ));
     let gateway_stats = Arc::new(ForwarderStats::default());
     let mut gateway_config = GatewayConfig::local(site.clone(), &leaf_url);
     gateway_config.policy = args.policy.clone();
@@ -222,18 +228,22 @@ async fn run_loop(
             .and_then(|reply| serde_json::from_slice(&reply.payload).ok()),
         None => None,
     };
-    stop.cancel();
-    let _ = gateway.await;
-    let _ = ingest.await;
-    let _ = preprocessing.await;
     let outcome = match result {
-        Ok(Some(summary)) => report::summary(&summary, &hub_js, ingest_status).await,
+        Ok(Some(summary)) => match report::summary(&summary, &hub_js, ingest_status).await {
+            Ok(()) => ml::train_first_model(&hub_js, site).await.map(|_| ()),
+            Err(err) => Err(err),
+        },
         Ok(None) => {
             report::step("interrupted");
             Ok(())
         }
         Err(err) => Err(err),
     };
+    stop.cancel();
+    let _ = gateway.await;
+    let _ = ingest.await;
+    let _ = preprocessing.await;
+    let _ = training.await;
     (outcome, hub)
 }
 

@@ -5,11 +5,14 @@
 
 mod crashes;
 mod dead_letters;
+mod edge_inference;
 mod edge_to_postgres;
 mod ingest_process;
 mod outage;
 mod preprocessing;
 mod provisioning;
 mod reduction;
+mod registry;
 mod support;
 mod telemetry_export;
+mod training;

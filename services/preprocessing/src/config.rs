@@ -17,8 +17,9 @@ pub struct PreprocessingConfig {
         default_value = "postgres://postgres:postgres@127.0.0.1:5432/edgeops"
     )]
     pub database_url: String,
-    /// Feature specification: `indoor_air` (rooms, 5-minute bins) or `outdoor_pm25` (hourly).
-    #[arg(long, env = "EDGEOPS_FEATURE_SPEC", default_value = "indoor_air", value_parser = ["indoor_air", "outdoor_pm25"])]
+    /// Feature specification: `indoor_air` (rooms, 5-minute bins), `outdoor_pm25` (hourly) or
+    /// `parking_occupancy` (half-hourly).
+    #[arg(long, env = "EDGEOPS_FEATURE_SPEC", default_value = "indoor_air", value_parser = FeatureSpec::NAMES)]
     pub spec: String,
     /// Readings handled per batch.
     #[arg(long, env = "EDGEOPS_PREPROCESSING_BATCH_SIZE", default_value_t = 2000)]
@@ -40,9 +41,6 @@ impl PreprocessingConfig {
     }
 
     pub fn feature_spec(&self) -> FeatureSpec {
-        match self.spec.as_str() {
-            "outdoor_pm25" => FeatureSpec::outdoor_pm25(),
-            _ => FeatureSpec::indoor_air(),
-        }
+        FeatureSpec::by_name(&self.spec).unwrap_or_else(FeatureSpec::indoor_air)
     }
 }

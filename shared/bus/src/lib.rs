@@ -5,6 +5,7 @@
 pub mod connect;
 pub mod consumer;
 pub mod dead_letter;
+pub mod history;
 pub mod provision;
 pub mod publish;
 pub mod sites;
@@ -13,6 +14,7 @@ pub mod topology;
 pub use connect::{ConnectError, connect};
 pub use consumer::{BatchHandler, ConsumerRunner, Outcome, RunnerConfig, RunnerError};
 pub use dead_letter::DeadLetterSink;
+pub use history::{HistoryError, read_subject, read_subject_after};
 pub use provision::{ProvisionError, ProvisionReport, Topology, provision};
 pub use publish::{PublishEventError, publish_event};
 

@@ -7,7 +7,8 @@ use async_nats::jetstream::Context;
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::message::PublishMessage as Publish;
 use async_nats::jetstream::publish::PublishAck;
-use edgeops_contracts::envelope::{EventData, EventEnvelope};
+use edgeops_contracts::envelope::EventEnvelope;
+use serde::Serialize;
 use edgeops_contracts::subjects;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,8 +32,10 @@ pub enum PublishEventError {
 
 /// Publishes `event` on its aggregate's subject and waits for the stream's acknowledgement.
 /// `expected_last_subject_sequence`: `Some(0)` = the aggregate must be new; `Some(n)` = its
-/// last event must be at stream sequence `n`; `None` = no concurrency check.
-pub async fn publish_event<T: EventData>(
+/// last event must be at stream sequence `n`; `None` = no concurrency check. Any serializable
+/// payload: typed events (`EventData`) and envelopes whose type is named at run time (an enum
+/// of an aggregate's events, `EventEnvelope<Value>`) alike.
+pub async fn publish_event<T: Serialize>(
     js: &Context,
     event: &EventEnvelope<T>,
     expected_last_subject_sequence: Option<u64>,

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::{kv, stream};
-use edgeops_contracts::{SiteId, streams, subjects};
+use async_nats::jetstream::{kv, object_store, stream};
+use edgeops_contracts::{SiteId, streams, subjects, training};
 
 use crate::provision::{ConsumerSpec, Topology};
 
@@ -41,8 +41,28 @@ impl Default for HubSettings {
 pub const INGEST_CONSUMER: &str = "ingest";
 /// The durable consumer preprocessing pulls readings from.
 pub const PREPROCESSING_CONSUMER: &str = "preprocessing";
+/// The durable consumer that executes requested training runs.
+pub const TRAINING_RUNS_CONSUMER: &str = "training-runs";
+/// The durable consumer through which training hears drift signals.
+pub const TRAINING_DRIFT_CONSUMER: &str = "training-drift";
 /// The durable consumer ingest's aggregates handler pulls from.
 pub const INGEST_AGGREGATES_CONSUMER: &str = "ingest-aggregates";
+/// The durable consumer through which the registry hears of completed training runs.
+pub const REGISTRY_COMPLETIONS_CONSUMER: &str = "registry-completions";
+/// The durable consumer that writes the registry's Postgres projection.
+pub const REGISTRY_PROJECTION_CONSUMER: &str = "registry-projection";
+/// The registry's model-version aggregate kind (`edgeops_registry::domain::AGGREGATE_KIND`;
+/// a registry test pins the two together).
+pub const REGISTRY_MODEL_VERSION_KIND: &str = "model_version";
+/// The durable consumer through which deployment hears devices' reported state.
+pub const DEPLOYMENT_REPORTS_CONSUMER: &str = "deployment-reports";
+/// The durable consumer that stores forwarded forecasts for deployment's health gates.
+pub const DEPLOYMENT_FORECASTS_CONSUMER: &str = "deployment-forecasts";
+/// The durable consumer that writes deployment's rollout projection in Postgres.
+pub const DEPLOYMENT_PROJECTION_CONSUMER: &str = "deployment-projection";
+/// Deployment's rollout aggregate kind (`edgeops_deployment::domain::AGGREGATE_KIND`; a
+/// deployment test pins the two together).
+pub const DEPLOYMENT_ROLLOUT_KIND: &str = "rollout";
 
 pub fn hub_topology(settings: &HubSettings) -> Topology {
     Topology {
@@ -91,6 +111,7 @@ pub fn hub_topology(settings: &HubSettings) -> Topology {
                 duplicate_window: settings.duplicate_window,
                 ..Default::default()
             },
+            hub_forecasts(),
         ],
         consumers: vec![
             ConsumerSpec {
@@ -122,15 +143,96 @@ pub fn hub_topology(settings: &HubSettings) -> Topology {
                 max_ack_pending: 20_000,
                 description: "ingest: write window aggregates to Postgres".into(),
             },
+            ConsumerSpec {
+                stream: streams::EVENTS.into(),
+                durable: TRAINING_RUNS_CONSUMER.into(),
+                filter_subject: subjects::aggregate_events(training::RUN_AGGREGATE, "*"),
+                // A run keeps its delivery alive with progress acks while it trains.
+                ack_wait: Duration::from_secs(60),
+                max_deliver: 3,
+                max_ack_pending: 1,
+                description: "training: execute requested runs, one at a time".into(),
+            },
+            ConsumerSpec {
+                stream: streams::EVENTS.into(),
+                durable: TRAINING_DRIFT_CONSUMER.into(),
+                filter_subject: subjects::aggregate_events(training::MONITOR_AGGREGATE, "*"),
+                ack_wait: Duration::from_secs(30),
+                max_deliver: 5,
+                max_ack_pending: 100,
+                description: "training: request a run when monitoring reports drift".into(),
+            },
+            ConsumerSpec {
+                stream: streams::EVENTS.into(),
+                durable: REGISTRY_COMPLETIONS_CONSUMER.into(),
+                filter_subject: subjects::aggregate_events(training::RUN_AGGREGATE, "*"),
+                ack_wait: Duration::from_secs(30),
+                max_deliver: 6,
+                max_ack_pending: 100,
+                description: "registry: register the models of completed training runs".into(),
+            },
+            ConsumerSpec {
+                stream: streams::EVENTS.into(),
+                durable: REGISTRY_PROJECTION_CONSUMER.into(),
+                filter_subject: subjects::all_aggregate_events(REGISTRY_MODEL_VERSION_KIND),
+                // A projection rebuild holds the tables for a while; redelivery is harmless.
+                ack_wait: Duration::from_secs(60),
+                max_deliver: 6,
+                // One event in flight: the projection is written in stream order, a retried
+                // event included (a delayed nak keeps it pending, so nothing overtakes it).
+                max_ack_pending: 1,
+                description: "registry: write the model-version projection in Postgres".into(),
+            },
+            ConsumerSpec {
+                stream: streams::EVENTS.into(),
+                durable: DEPLOYMENT_REPORTS_CONSUMER.into(),
+                filter_subject: subjects::all_aggregate_events(
+                    edgeops_contracts::deployment::DEVICE_AGGREGATE,
+                ),
+                ack_wait: Duration::from_secs(30),
+                max_deliver: 6,
+                max_ack_pending: 5_000,
+                description: "deployment: devices' applied/refused reports into their rollouts"
+                    .into(),
+            },
+            ConsumerSpec {
+                stream: streams::HUB_FORECASTS.into(),
+                durable: DEPLOYMENT_FORECASTS_CONSUMER.into(),
+                filter_subject: subjects::all_hub_forecasts(),
+                ack_wait: Duration::from_secs(30),
+                max_deliver: 6,
+                max_ack_pending: 20_000,
+                description: "deployment: forecasts for the rollouts' live-error gates".into(),
+            },
+            ConsumerSpec {
+                stream: streams::EVENTS.into(),
+                durable: DEPLOYMENT_PROJECTION_CONSUMER.into(),
+                filter_subject: subjects::all_aggregate_events(DEPLOYMENT_ROLLOUT_KIND),
+                ack_wait: Duration::from_secs(60),
+                max_deliver: 6,
+                // In stream order, one at a time, like the registry's projection.
+                max_ack_pending: 1,
+                description: "deployment: write the rollout projection in Postgres".into(),
+            },
         ],
-        key_values: vec![kv::Config {
-            bucket: streams::SITES_BUCKET.into(),
-            description: "Registered sites; ingest accepts readings only from these".into(),
-            history: 5,
+        key_values: vec![
+            kv::Config {
+                bucket: streams::SITES_BUCKET.into(),
+                description: "Registered sites; ingest accepts readings only from these".into(),
+                history: 5,
+                storage: stream::StorageType::File,
+                ..Default::default()
+            },
+            desired_models(),
+        ],
+        object_stores: vec![object_store::Config {
+            bucket: streams::MODELS_BUCKET.into(),
+            description: Some(
+                "ONNX models, one object per version; digests in the registry".into(),
+            ),
             storage: stream::StorageType::File,
             ..Default::default()
         }],
-        object_stores: vec![],
     }
 }
 
@@ -171,6 +273,61 @@ pub fn site_topology(site: &SiteId, settings: &SiteSettings) -> Topology {
             storage: stream::StorageType::File,
             ..Default::default()
         }],
+        object_stores: vec![],
+    }
+}
+
+/// Forecasts the gateways forward: monitoring joins them with actuals. Limits are fixed rather
+/// than taken from [`HubSettings`]: forecasts are replaceable (a lost one is a gap in a chart),
+/// so they get a week and a byte cap, whatever the readings' retention.
+fn hub_forecasts() -> stream::Config {
+    stream::Config {
+        name: streams::HUB_FORECASTS.into(),
+        description: Some("Forecasts forwarded by edge gateways, best effort".into()),
+        subjects: vec![subjects::all_hub_forecasts()],
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        discard: stream::DiscardPolicy::Old,
+        max_age: 7 * DAY,
+        max_bytes: 1024 * 1024 * 1024,
+        ..Default::default()
+    }
+}
+
+/// Each device's desired model (key `<site>.<device>`). History keeps the last ten desired
+/// states per device, so an operator can see what a rollout replaced.
+fn desired_models() -> kv::Config {
+    kv::Config {
+        bucket: streams::DESIRED_BUCKET.into(),
+        description: "Desired model per device; deployment writes, gateways watch".into(),
+        history: 10,
+        storage: stream::StorageType::File,
+        ..Default::default()
+    }
+}
+
+/// Most forecasts a site keeps locally (oldest dropped first).
+pub const LOCAL_FORECASTS_MAX_BYTES: i64 = 256 * 1024 * 1024;
+/// How long a site keeps its forecasts: two days, enough to compare with what happened.
+pub const LOCAL_FORECASTS_MAX_AGE: Duration = Duration::from_secs(2 * 24 * 3600);
+
+/// What a site's gateway needs for inference, provisioned only when inference is on: the
+/// stream of the forecasts it publishes at the site.
+pub fn site_inference_topology(site: &SiteId) -> Topology {
+    Topology {
+        streams: vec![stream::Config {
+            name: streams::LOCAL_FORECASTS.into(),
+            description: Some(format!("Forecasts of site {site}, kept locally")),
+            subjects: vec![subjects::forecasts_of_site(site)],
+            storage: stream::StorageType::File,
+            retention: stream::RetentionPolicy::Limits,
+            discard: stream::DiscardPolicy::Old,
+            max_age: LOCAL_FORECASTS_MAX_AGE,
+            max_bytes: LOCAL_FORECASTS_MAX_BYTES,
+            ..Default::default()
+        }],
+        consumers: vec![],
+        key_values: vec![],
         object_stores: vec![],
     }
 }

@@ -6,6 +6,9 @@ use serde_json::Value;
 use crate::dead_letter::DeadLetter;
 use crate::envelope::EventData;
 use crate::ids::SiteId;
+use crate::training::{
+    DriftDetected, TrainingCompleted, TrainingFailed, TrainingRequested, TrainingStarted,
+};
 use crate::upcast::Upcasters;
 
 /// A site joined the fleet: ingest accepts its readings from now on.
@@ -46,6 +49,17 @@ pub fn upcasters() -> Upcasters {
         .current(SiteRegistered::EVENT_TYPE, SiteRegistered::SCHEMA_VERSION)
         .step(SiteRegistered::EVENT_TYPE, 1, site_registered_v1_to_v2)
         .current(DeadLetter::EVENT_TYPE, DeadLetter::SCHEMA_VERSION)
+        .current(
+            TrainingRequested::EVENT_TYPE,
+            TrainingRequested::SCHEMA_VERSION,
+        )
+        .current(TrainingStarted::EVENT_TYPE, TrainingStarted::SCHEMA_VERSION)
+        .current(
+            TrainingCompleted::EVENT_TYPE,
+            TrainingCompleted::SCHEMA_VERSION,
+        )
+        .current(TrainingFailed::EVENT_TYPE, TrainingFailed::SCHEMA_VERSION)
+        .current(DriftDetected::EVENT_TYPE, DriftDetected::SCHEMA_VERSION)
 }
 
 #[cfg(test)]

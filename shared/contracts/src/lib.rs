@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod dead_letter;
+pub mod deployment;
 pub mod envelope;
 pub mod events;
 pub mod ids;
@@ -11,6 +12,7 @@ pub mod metric;
 pub mod reading;
 pub mod streams;
 pub mod subjects;
+pub mod training;
 pub mod upcast;
 
 pub use dead_letter::{DeadLetter, RejectCode, Rejection};

@@ -14,6 +14,9 @@ pub const LOCAL_READINGS: &str = "READINGS_LOCAL";
 /// Hub KV bucket of registered sites (key = site id).
 pub const SITES_BUCKET: &str = "edgeops_sites";
 /// Site KV bucket with the gateway's own state (forwarding cursor, ...).
+/// ONNX models, one object per model version (`<model>/<training run>.onnx`).
+pub const MODELS_BUCKET: &str = "edgeops_models";
+
 pub const GATEWAY_STATE_BUCKET: &str = "edgeops_gateway";
 
 /// The hub's JetStream domain.
@@ -23,3 +26,11 @@ pub const HUB_DOMAIN: &str = "hub";
 pub fn edge_domain(site: &crate::SiteId) -> String {
     format!("edge-{site}")
 }
+
+/// Hub KV bucket of each device's desired model (key `<site>.<device>`), written by deployment
+/// and watched by gateways over their leaf link.
+pub const DESIRED_BUCKET: &str = "edgeops_desired";
+/// Site stream of the gateway's forecasts (`edgeops.forecasts.<site>.>`), domain `edge-<site>`.
+pub const LOCAL_FORECASTS: &str = "FORECASTS_LOCAL";
+/// Hub stream of forecasts forwarded by gateways (`edgeops.hub.forecasts.>`), domain `hub`.
+pub const HUB_FORECASTS: &str = "FORECASTS";

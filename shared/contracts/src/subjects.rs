@@ -9,6 +9,8 @@
 //! | `edgeops.dlq.<consumer>.<reason>`         | any consumer             | `DEAD_LETTERS` (hub)      |
 //! | `edgeops.events.<aggregate>.<id>`         | services                 | `EVENTS` (hub)            |
 //! | `edgeops.svc.<service>.<endpoint>`        | request/reply endpoints  | -                         |
+//! | `edgeops.forecasts.<site>.<device>`       | edge gateway, at the site | `FORECASTS_LOCAL` (edge-<site>) |
+//! | `edgeops.hub.forecasts.<site>.<device>`   | edge gateway, forwarded  | `FORECASTS` (hub)         |
 
 use crate::ids::{DeviceId, SiteId};
 
@@ -73,6 +75,17 @@ pub fn aggregate_events(aggregate_kind: &str, aggregate_id: &str) -> String {
     format!("{EVENTS}.{aggregate_kind}.{aggregate_id}")
 }
 
+/// Every event of one aggregate kind (`edgeops.events.<kind>.>`): a projection's filter.
+pub fn all_aggregate_events(aggregate_kind: &str) -> String {
+    format!("{EVENTS}.{aggregate_kind}.>")
+}
+
+/// The events of every instance whose id is `<first>.<token>`: with model-version ids
+/// `<model>.<version>`, every version of one model (`edgeops.events.model_version.<model>.*`).
+pub fn aggregate_events_under(aggregate_kind: &str, first: &str) -> String {
+    format!("{EVENTS}.{aggregate_kind}.{first}.*")
+}
+
 pub fn all_events() -> String {
     format!("{EVENTS}.>")
 }
@@ -105,6 +118,30 @@ pub fn parse_aggregate_subject(subject: &str) -> Option<(SiteId, DeviceId)> {
     Some((SiteId::parse(site).ok()?, DeviceId::parse(device).ok()?))
 }
 
+/// Where the gateway publishes a device's forecasts at its site.
+pub fn forecast(site: &SiteId, device: &DeviceId) -> String {
+    format!("{FORECASTS}.{site}.{device}")
+}
+
+/// Every forecast of one site (the local forecast stream's filter).
+pub fn forecasts_of_site(site: &SiteId) -> String {
+    format!("{FORECASTS}.{site}.>")
+}
+
+/// Where the gateway forwards a device's forecasts to the hub. A prefix of its own (not
+/// `edgeops.forecasts`) so the hub's stream never captures a site's local publishes.
+pub fn hub_forecast(site: &SiteId, device: &DeviceId) -> String {
+    format!("{HUB_FORECASTS}.{site}.{device}")
+}
+
+/// Every forwarded forecast (the hub stream's filter).
+pub fn all_hub_forecasts() -> String {
+    format!("{HUB_FORECASTS}.>")
+}
+
+const FORECASTS: &str = "edgeops.forecasts";
+const HUB_FORECASTS: &str = "edgeops.hub.forecasts";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +160,21 @@ mod tests {
         assert_eq!(hub_reading(&site, &device), "edgeops.readings.s1.room-1");
         assert_eq!(raw_readings_of_site(&site), "edgeops.raw.s1.>");
         assert_eq!(dead_letter("ingest", "nan"), "edgeops.dlq.ingest.nan");
+        assert_eq!(forecast(&site, &device), "edgeops.forecasts.s1.room-1");
+        assert_eq!(forecasts_of_site(&site), "edgeops.forecasts.s1.>");
+        assert_eq!(
+            hub_forecast(&site, &device),
+            "edgeops.hub.forecasts.s1.room-1"
+        );
+        assert_eq!(all_hub_forecasts(), "edgeops.hub.forecasts.>");
+        assert_eq!(
+            aggregate_events_under("model_version", "co2"),
+            "edgeops.events.model_version.co2.*"
+        );
+        assert_eq!(
+            all_aggregate_events("model_version"),
+            "edgeops.events.model_version.>"
+        );
     }
 
     #[test]

@@ -71,17 +71,19 @@ impl FeatureSpec {
         }
     }
 
-    /// Outdoor air (the Beijing data): hourly bins, PM2.5 forecast, a day of history.
+    /// Outdoor air (the Beijing data): hourly bins, PM2.5 forecast, a day of history. v2 added
+    /// the wind (the Beijing file's cumulated wind speed): wind is what clears the air there.
     pub fn outdoor_pm25() -> Self {
         Self {
             name: "outdoor_pm25".into(),
-            version: 1,
+            version: 2,
             interval_secs: 3600,
             metrics: vec![
                 "pm25_ugm3".into(),
                 "temperature_c".into(),
                 "dew_point_c".into(),
                 "pressure_hpa".into(),
+                "wind_speed_ms".into(),
             ],
             target: "pm25_ugm3".into(),
             lags: vec![1, 2, 3, 6, 12, 24],
@@ -97,6 +99,39 @@ impl FeatureSpec {
             hampel_sigmas: 5.0,
         }
     }
+
+    /// Car parks (the Birmingham data): half-hourly occupancy, forecast from the last two hours
+    /// and the time of day and week. The car parks report only in the daytime, so rows exist
+    /// from two hours after the first report of a day.
+    pub fn parking_occupancy() -> Self {
+        Self {
+            name: "parking_occupancy".into(),
+            version: 1,
+            interval_secs: 1800,
+            metrics: vec!["occupancy_count".into()],
+            target: "occupancy_count".into(),
+            lags: vec![1, 2, 3, 4],
+            rolling: vec![4],
+            time_of_day: true,
+            cross: vec![],
+            max_gap_bins: 2,
+            gap_fill: GapFill::Linear,
+            hampel_half_window: 3,
+            hampel_sigmas: 5.0,
+        }
+    }
+
+    /// The project's specs by name: `indoor_air`, `outdoor_pm25`, `parking_occupancy`.
+    pub fn by_name(name: &str) -> Option<Self> {
+        match name {
+            "indoor_air" => Some(Self::indoor_air()),
+            "outdoor_pm25" => Some(Self::outdoor_pm25()),
+            "parking_occupancy" => Some(Self::parking_occupancy()),
+            _ => None,
+        }
+    }
+
+    pub const NAMES: [&str; 3] = ["indoor_air", "outdoor_pm25", "parking_occupancy"];
 
     /// Bins of history a row needs before its own bin.
     pub fn history_bins(&self) -> usize {

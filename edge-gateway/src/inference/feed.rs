@@ -1,0 +1,164 @@
+//! Feeds the site's raw readings to the engine and publishes its forecasts.
+//!
+//! Reads `READINGS_LOCAL` with an ordered consumer of its own (the forwarder's cursor is not
+//! involved: forecasting and forwarding progress independently, and a dead uplink never delays
+//! a forecast). On start it replays the readings of the last `Engine::history_needed` so that
+//! windows are full again after a restart; replayed readings fill windows but produce no
+//! forecasts (those were made before the restart). One forecast per new reading, published at
+//! the site on `edgeops.forecasts.<site>.<device>` and queued for the hub.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{DeliverPolicy, pull};
+use async_nats::jetstream::{self, Message};
+use edgeops_contracts::deployment::{Forecast, ForecastKind};
+use edgeops_contracts::{Reading, ReadingLimits, SiteId, streams, subjects};
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use super::InferenceStats;
+use super::engine::Engine;
+use super::uplink::ForecastUplink;
+
+pub struct Feed {
+    pub site: SiteId,
+    pub client: async_nats::Client,
+    pub local: jetstream::Context,
+    pub engine: Engine,
+    /// `None` when forecasts are not forwarded to the hub.
+    pub uplink: Option<ForecastUplink>,
+    pub stats: Arc<InferenceStats>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("reading the local stream: {0}")]
+struct LocalError(async_nats::Error);
+
+impl Feed {
+    /// Forecasts until `shutdown`; a broken local consumer is recreated after the last reading
+    /// it delivered.
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        let mut resume: Option<u64> = None;
+        let mut replay_until = 0;
+        let mut backoff = Duration::from_millis(100);
+        while !shutdown.is_cancelled() {
+            match self
+                .consume(&mut resume, &mut replay_until, &shutdown)
+                .await
+            {
+                Ok(()) => return,
+                Err(err) => {
+                    tracing::warn!(site = %self.site, error = %err, ?backoff, "forecasting paused; resuming");
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        () = shutdown.cancelled() => return,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    /// Consumes from after `resume` (or, first, from the replay start), updating `resume` as
+    /// readings are handled.
+    async fn consume(
+        &mut self,
+        resume: &mut Option<u64>,
+        replay_until: &mut u64,
+        shutdown: &CancellationToken,
+    ) -> Result<(), LocalError> {
+        let local = |e: async_nats::Error| LocalError(e);
+        let mut stream = self
+            .local
+            .get_stream(streams::LOCAL_READINGS)
+            .await
+            .map_err(|e| local(e.into()))?;
+        let deliver_policy = match *resume {
+            Some(last) => DeliverPolicy::ByStartSequence {
+                start_sequence: last + 1,
+            },
+            None => {
+                *replay_until = stream
+                    .info()
+                    .await
+                    .map_err(|e| local(e.into()))?
+                    .state
+                    .last_sequence;
+                self.replay_policy().map_err(local)?
+            }
+        };
+        let consumer = stream
+            .create_consumer(pull::OrderedConfig {
+                filter_subject: subjects::raw_readings_of_site(&self.site),
+                deliver_policy,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| local(e.into()))?;
+        let mut messages = consumer.messages().await.map_err(|e| local(e.into()))?;
+        self.stats.feeding.store(true, Ordering::Relaxed);
+        let limits = ReadingLimits::default();
+        loop {
+            let message = tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                next = messages.next() => match next {
+                    Some(Ok(message)) => message,
+                    Some(Err(err)) => return Err(local(err.into())),
+                    None => return Err(local("the local consumer ended".into())),
+                },
+            };
+            let sequence = message.info().map_err(local)?.stream_sequence;
+            self.handle(&message, &limits, sequence > *replay_until)
+                .await;
+            *resume = Some(sequence);
+        }
+    }
+
+    /// Readings from `history_needed` ago: enough to fill every window.
+    fn replay_policy(&self) -> Result<DeliverPolicy, async_nats::Error> {
+        let since = chrono::Utc::now() - self.engine.history_needed();
+        let nanos = since.timestamp_nanos_opt().unwrap_or_default();
+        let start_time = async_nats::datetime::from_nanos(i128::from(nanos))?;
+        Ok(DeliverPolicy::ByStartTime { start_time })
+    }
+
+    async fn handle(&mut self, message: &Message, limits: &ReadingLimits, live: bool) {
+        let now = chrono::Utc::now();
+        // Readings the hub would refuse are not forecast from either; ingest dead-letters them.
+        let Ok(reading) = Reading::from_message(&message.subject, &message.payload, now, limits)
+        else {
+            return;
+        };
+        if !live {
+            self.engine.remember(&reading);
+            return;
+        }
+        if let Some(outcome) = self.engine.observe(&reading) {
+            self.publish(&outcome.forecast).await;
+        }
+    }
+
+    async fn publish(&self, forecast: &Forecast) {
+        let counter = match forecast.kind {
+            ForecastKind::Model => &self.stats.forecasts_model,
+            ForecastKind::Persistence => &self.stats.forecasts_persistence,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let Ok(payload) = serde_json::to_vec(forecast) else {
+            return;
+        };
+        let payload = bytes::Bytes::from(payload);
+        let subject = subjects::forecast(&forecast.site, &forecast.device);
+        if let Err(err) = self.client.publish(subject, payload.clone()).await {
+            tracing::warn!(error = %err, "publishing a forecast at the site failed");
+        }
+        if let Some(uplink) = &self.uplink {
+            uplink.send(
+                subjects::hub_forecast(&forecast.site, &forecast.device),
+                payload,
+            );
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! The registry's read model in Postgres (schema `registry`), written from the model-version
+//! events. Applying an event is one transaction that first records the event's id in
+//! `registry.applied_events`: an event delivered again finds its id there and changes nothing,
+//! so redelivery and replays are harmless. [`rebuild`] empties the tables and replays the
+//! stream; nothing here reads the clock, so a rebuild yields the same rows.
+
+pub mod queries;
+
+use async_nats::jetstream::Context;
+use edgeops_bus::{HistoryError, read_subject};
+use edgeops_contracts::envelope::EventMeta;
+use edgeops_contracts::{streams, subjects};
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+
+use crate::domain::{AGGREGATE_KIND, ModelVersionEvent, ModelVersionKey};
+use crate::eventstore::decode_version_event;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error("postgres: {0}")]
+    Postgres(#[from] sqlx::Error),
+    #[error("reading the stream: {0}")]
+    History(#[from] HistoryError),
+    #[error("{0:?} is not a model-version id (<model>.<version>)")]
+    BadAggregateId(String),
+    #[error("encoding a column: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("a stored value does not fit: {0}")]
+    Corrupt(String),
+}
+
+/// What applying one event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    New,
+    /// Applied before (redelivery, replay): nothing changed.
+    Duplicate,
+    /// No registration precedes it (only a hand-written stream has such events): recorded in
+    /// the ledger and otherwise ignored, as the aggregate itself ignores it.
+    Orphan,
+}
+
+/// Applies one event, in its own transaction.
+pub async fn apply_event(
+    pool: &PgPool,
+    sequence: u64,
+    meta: &EventMeta,
+    event: &ModelVersionEvent,
+) -> Result<Applied, ProjectionError> {
+    let mut tx = pool.begin().await?;
+    let applied = apply_in(&mut tx, sequence, meta, event).await?;
+    tx.commit().await?;
+    Ok(applied)
+}
+
+/// What a rebuild replayed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RebuildReport {
+    pub applied: u64,
+    /// Events the live consumer dead-letters too (unreadable), so they are left out alike.
+    pub skipped: u64,
+}
+
+/// Empties every registry table and replays all model-version events, in one transaction.
+///
+/// The stream is read only after `TRUNCATE` holds the tables: the live projection consumer
+/// then waits for this transaction, so every event it applied before is in what is read here,
+/// and what it applies after commits finds the ledger already holding everything replayed.
+pub async fn rebuild(pool: &PgPool, js: &Context) -> Result<RebuildReport, ProjectionError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "TRUNCATE registry.gate_failures, registry.stage_changes, registry.model_versions,
+                  registry.models, registry.applied_events",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let subject = subjects::all_aggregate_events(AGGREGATE_KIND);
+    let mut report = RebuildReport::default();
+    for (sequence, bytes) in read_subject(js, streams::EVENTS, &subject).await? {
+        match decode_version_event(&bytes) {
+            Ok((meta, event)) => {
+                apply_in(&mut tx, sequence, &meta, &event).await?;
+                report.applied += 1;
+            }
+            Err(err) => {
+                tracing::warn!(sequence, error = %err, "rebuild skips an unreadable event");
+                report.skipped += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// A value's serde text (`"staging"` -> `staging`): how stages and gates are stored.
+fn text<T: Serialize>(value: &T) -> Result<String, ProjectionError> {
+    match serde_json::to_value(value)? {
+        serde_json::Value::String(text) => Ok(text),
+        other => Ok(other.to_string()),
+    }
+}
+
+fn int(value: u64, what: &str) -> Result<i64, ProjectionError> {
+    i64::try_from(value).map_err(|_| ProjectionError::Corrupt(format!("{what} {value}")))
+}
+
+fn int4(value: u32, what: &str) -> Result<i32, ProjectionError> {
+    i32::try_from(value).map_err(|_| ProjectionError::Corrupt(format!("{what} {value}")))
+}
+
+async fn apply_in(
+    tx: &mut PgConnection,
+    sequence: u64,
+    meta: &EventMeta,
+    event: &ModelVersionEvent,
+) -> Result<Applied, ProjectionError> {
+    let key = ModelVersionKey::from_aggregate_id(&meta.aggregate_id)
+        .ok_or_else(|| ProjectionError::BadAggregateId(meta.aggregate_id.clone()))?;
+    let (model, version) = (key.model.as_str(), int4(key.version, "version")?);
+    let recorded = sqlx::query(
+        "INSERT INTO registry.applied_events
+             (event_id, stream_sequence, event_type, model, version, occurred_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(meta.id)
+    .bind(int(sequence, "stream sequence")?)
+    .bind(&meta.event_type)
+    .bind(model)
+    .bind(version)
+    .bind(meta.occurred_at)
+    .execute(&mut *tx)
+    .await?;
+    if recorded.rows_affected() == 0 {
+        return Ok(Applied::Duplicate);
+    }
+    if let ModelVersionEvent::Registered(r) = event {
+        sqlx::query(
+            "INSERT INTO registry.models (model, first_registered_at) VALUES ($1, $2)
+             ON CONFLICT (model) DO NOTHING",
+        )
+        .bind(model)
+        .bind(meta.occurred_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO registry.model_versions
+                 (model, version, scope, stage, stage_since, registered_at, registered_by,
+                  artifact_object, artifact_sha256, artifact_size_bytes, feature_spec,
+                  horizon_bins, holdout_fingerprint, holdout_rows, training_run,
+                  dataset_fingerprint, code_version)
+             VALUES ($1, $2, $3, 'dev', NULL, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                     $13, $14, $15)
+             ON CONFLICT (model, version) DO NOTHING",
+        )
+        .bind(model)
+        .bind(version)
+        .bind(r.scope.to_string())
+        .bind(meta.occurred_at)
+        .bind(serde_json::to_value(&meta.actor)?)
+        .bind(&r.artifact.object_name)
+        .bind(&r.artifact.sha256)
+        .bind(int(r.artifact.size_bytes, "artifact size")?)
+        .bind(serde_json::to_value(&r.feature_spec)?)
+        .bind(int4(r.horizon_bins, "horizon_bins")?)
+        .bind(&r.holdout.fingerprint)
+        .bind(int(r.holdout.rows, "holdout rows")?)
+        .bind(r.lineage.training_run)
+        .bind(&r.lineage.dataset_fingerprint)
+        .bind(&r.lineage.code_version)
+        .execute(&mut *tx)
+        .await?;
+        return Ok(Applied::New);
+    }
+    let exists: Option<i32> = sqlx::query_scalar(
+        "SELECT 1 FROM registry.model_versions WHERE model = $1 AND version = $2",
+    )
+    .bind(model)
+    .bind(version)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if exists.is_none() {
+        tracing::warn!(%key, event = %meta.event_type, "event before registration ignored");
+        return Ok(Applied::Orphan);
+    }
+    match event {
+        ModelVersionEvent::Registered(_) => {}
+        ModelVersionEvent::MetricsAttached(attached) => {
+            sqlx::query(
+                "UPDATE registry.model_versions
+                 SET metrics = $3, candidate_rmse = $4, persistence_rmse = $5
+                 WHERE model = $1 AND version = $2",
+            )
+            .bind(model)
+            .bind(version)
+            .bind(serde_json::to_value(&attached.metrics)?)
+            .bind(attached.metrics.candidate.rmse)
+            .bind(attached.metrics.persistence.rmse)
+            .execute(&mut *tx)
+            .await?;
+        }
+        ModelVersionEvent::ManifestSigned(signed) => {
+            sqlx::query(
+                "UPDATE registry.model_versions
+                 SET signed_manifest = $3, signer_key_id = $4, signed_at = $5
+                 WHERE model = $1 AND version = $2",
+            )
+            .bind(model)
+            .bind(version)
+            .bind(serde_json::to_value(&signed.signed)?)
+            .bind(&signed.signed.key_id)
+            .bind(meta.occurred_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        ModelVersionEvent::StageChanged(change) => {
+            sqlx::query(
+                "INSERT INTO registry.stage_changes (event_id, stream_sequence, model, version,
+                     from_stage, to_stage, actor, reason, changed_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(meta.id)
+            .bind(int(sequence, "stream sequence")?)
+            .bind(model)
+            .bind(version)
+            .bind(text(&change.from)?)
+            .bind(text(&change.to)?)
+            .bind(serde_json::to_value(&change.actor)?)
+            .bind(&change.reason)
+            .bind(change.at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE registry.model_versions SET stage = $3, stage_since = $4
+                 WHERE model = $1 AND version = $2",
+            )
+            .bind(model)
+            .bind(version)
+            .bind(text(&change.to)?)
+            .bind(change.at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        ModelVersionEvent::GateFailed(failed) => {
+            sqlx::query(
+                "INSERT INTO registry.gate_failures (event_id, stream_sequence, model, version,
+                     to_stage, gate, reason, actor, failed_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(meta.id)
+            .bind(int(sequence, "stream sequence")?)
+            .bind(model)
+            .bind(version)
+            .bind(text(&failed.to)?)
+            .bind(text(&failed.gate)?)
+            .bind(&failed.reason)
+            .bind(serde_json::to_value(&meta.actor)?)
+            .bind(meta.occurred_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    Ok(Applied::New)
+}

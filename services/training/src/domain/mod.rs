@@ -1,0 +1,4 @@
+//! Pure rules of training: the run aggregate and how failures are named.
+
+pub mod failure;
+pub mod run;
