@@ -92,7 +92,10 @@ pub fn judge(settings: &GateSettings, wave_size: usize, evidence: &Evidence) -> 
             ),
         };
     }
-    let enough = |e: &Option<LiveError>| e.filter(|e| e.forecasts >= settings.min_forecasts);
+    // A version with no joined forecast has no error to compare, whatever `min_forecasts` says.
+    let enough = |e: &Option<LiveError>| {
+        e.filter(|e| e.forecasts > 0 && e.forecasts >= settings.min_forecasts)
+    };
     let Some(previous) = evidence.previous_version else {
         return Verdict::Pass {
             summary: format!(
@@ -102,6 +105,19 @@ pub fn judge(settings: &GateSettings, wave_size: usize, evidence: &Evidence) -> 
         };
     };
     let (Some(new), Some(_)) = (enough(&evidence.new_version), enough(&Some(previous))) else {
+        let joined = |e: &Option<LiveError>| e.map_or(0, |e| e.forecasts);
+        // `min_forecasts: 0` asks for a gate on acknowledgements alone: the live error is
+        // compared when both versions have forecasts joined with actuals, never waited for.
+        if settings.min_forecasts == 0 {
+            return Verdict::Pass {
+                summary: format!(
+                    "{} devices applied; live error not compared ({} + {} forecasts joined, none required)",
+                    evidence.applied,
+                    joined(&evidence.new_version),
+                    previous.forecasts
+                ),
+            };
+        }
         return if evidence.elapsed_secs >= settings.window_secs * 4 {
             Verdict::Fail {
                 reason: format!(
@@ -200,6 +216,26 @@ mod tests {
         let mut early = evidence(1.0, 1.0);
         early.elapsed_secs = 5;
         assert!(matches!(judge(&settings, 10, &early), Verdict::Wait { .. }));
+    }
+
+    #[test]
+    fn no_forecast_minimum_gates_on_acks_alone_but_still_compares_what_it_has() {
+        let settings = GateSettings {
+            min_forecasts: 0,
+            ..GateSettings::default()
+        };
+        let mut e = evidence(1.0, 1.0);
+        e.new_version = Some(LiveError {
+            rmse: 0.0,
+            forecasts: 0,
+        });
+        assert!(matches!(judge(&settings, 10, &e), Verdict::Pass { .. }));
+        e.new_version = None;
+        assert!(matches!(judge(&settings, 10, &e), Verdict::Pass { .. }));
+        assert!(matches!(
+            judge(&settings, 10, &evidence(30.0, 10.0)),
+            Verdict::Fail { .. }
+        ));
     }
 
     #[test]
