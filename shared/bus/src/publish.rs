@@ -8,8 +8,8 @@ use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::message::PublishMessage as Publish;
 use async_nats::jetstream::publish::PublishAck;
 use edgeops_contracts::envelope::EventEnvelope;
-use serde::Serialize;
 use edgeops_contracts::subjects;
+use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishEventError {
