@@ -419,7 +419,7 @@ def check_default(t: Tilt) -> None:
     R = t.resources
     sites = ["s1", "s2"]
     expected = {"bootstrap", "build", "nats-hub", "postgres", "ingest", "preprocessing", "training",
-                "register-sites", "status", "train-s1"}
+                "signing-key", "registry", "register-sites", "status", "train-s1"}
     for s in sites:
         expected |= {f"nats-leaf-{s}", f"gateway-{s}", f"simulate-{s}"}
     if not expect(set(R) == expected, f"resources: got {sorted(R)}, want {sorted(expected)}"):
@@ -434,12 +434,14 @@ def check_default(t: Tilt) -> None:
         "preprocessing": {"build", "nats-hub", "postgres", "ingest"},
         "training": {"build", "nats-hub", "postgres", "ingest"},
         "train-s1": {"training", "preprocessing"},
+        "signing-key": {"build"},
+        "registry": {"build", "nats-hub", "postgres", "signing-key"},
         "register-sites": {"ingest", "build"},
         "status": {"ingest"},
     }
     for s in sites:
         must_depend[f"nats-leaf-{s}"] = {"bootstrap", "nats-hub"}
-        must_depend[f"gateway-{s}"] = {"build", f"nats-leaf-{s}"}
+        must_depend[f"gateway-{s}"] = {"build", f"nats-leaf-{s}", "signing-key"}
         must_depend[f"simulate-{s}"] = {"register-sites", f"gateway-{s}"}
     for name, want in must_depend.items():
         got = set(R[name]["resource_deps"])

@@ -8,10 +8,13 @@
 //!    bring it back: the site keeps storing, then drains its backlog;
 //! 5. show what arrived in Postgres (readings, aggregates, feature rows), the forwarded/raw
 //!    byte ratio, and the dead letters;
-//! 6. stop everything cleanly.
+//! 6. train a first CO2 model for the site against persistence; the registry registers and
+//!    signs it, the demo verifies the manifest as a gateway would and promotes it to prod;
+//! 7. stop everything cleanly.
 
 mod ml;
 pub(crate) mod processes;
+mod registry;
 mod report;
 
 use std::sync::Arc;
@@ -85,6 +88,7 @@ pub async fn run(
     let dir = std::env::temp_dir().join(format!("edgeops-demo-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir)?;
     report::step(&format!("working directory {}", dir.display()));
+    let keys = registry::generate_keys(&dir)?;
 
     let ports = Ports {
         hub: free_port()?,
@@ -134,6 +138,7 @@ pub async fn run(
         &args,
         &site,
         &ports,
+        keys,
         &hub_launcher,
         hub,
         &postgres,
@@ -159,6 +164,7 @@ async fn run_loop(
     args: &DemoArgs,
     site: &SiteId,
     ports: &Ports,
+    keys: registry::DemoKeys,
     hub_launcher: &NatsLauncher,
     hub: NatsProcess,
     postgres: &PostgresContainer,
@@ -187,9 +193,15 @@ async fn run_loop(
         edgeops_training::TrainingConfig::local(&hub_url, &database_url),
         stop.clone().cancelled_owned(),
     ));
+    let registry = tokio::spawn(edgeops_registry::startup::run_with_key(
+        edgeops_registry::RegistryConfig::local(&hub_url, &database_url),
+        keys.signing,
+        stop.clone().cancelled_owned(),
+    ));
     let gateway_stats = Arc::new(ForwarderStats::default());
     let mut gateway_config = GatewayConfig::local(site.clone(), &leaf_url);
     gateway_config.policy = args.policy.clone();
+    gateway_config.trusted_keys = Some(keys.public_file.clone());
     let gateway = tokio::spawn(edgeops_edge_gateway::startup::run_with_stats(
         gateway_config,
         gateway_stats.clone(),
@@ -230,7 +242,7 @@ async fn run_loop(
     };
     let outcome = match result {
         Ok(Some(summary)) => match report::summary(&summary, &hub_js, ingest_status).await {
-            Ok(()) => ml::train_first_model(&hub_js, site).await.map(|_| ()),
+            Ok(()) => models(&hub_js, site, &keys.public_file).await,
             Err(err) => Err(err),
         },
         Ok(None) => {
@@ -244,7 +256,19 @@ async fn run_loop(
     let _ = ingest.await;
     let _ = preprocessing.await;
     let _ = training.await;
+    let _ = registry.await;
     (outcome, hub)
+}
+
+/// Trains the first model, then registers, verifies and promotes it.
+async fn models(
+    hub_js: &async_nats::jetstream::Context,
+    site: &SiteId,
+    trusted_keys: &std::path::Path,
+) -> anyhow::Result<()> {
+    let done = ml::train_first_model(hub_js, site).await?;
+    registry::register_and_promote(hub_js, &done, trusted_keys).await?;
+    Ok(())
 }
 
 /// Postgres database, hub streams, the site's registration.
