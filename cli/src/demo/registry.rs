@@ -69,9 +69,7 @@ pub async fn register_and_promote(
         .context("promoting the first model to prod")?;
     report::step(&format!(
         "registry: {} v{} promoted to {} (gates: beats persistence, no prod version to be worse than)",
-        promoted.model,
-        promoted.version,
-        promoted.stage
+        promoted.model, promoted.version, promoted.stage
     ));
     Ok(detail)
 }
@@ -93,10 +91,7 @@ async fn wait_for_version(
             }
         }
         if tokio::time::Instant::now() > deadline {
-            bail!(
-                "the registry did not register run {} within 60 s",
-                done.run
-            );
+            bail!("the registry did not register run {} within 60 s", done.run);
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
