@@ -162,14 +162,14 @@ pub fn print_completed(done: &TrainingCompleted) {
         );
     }
     println!(
-        "  * winner, exported to ONNX: {}/{} ({} bytes, sha256 {}…); ONNX Runtime matches it within {:.2e} (max |diff| {:.2e} over {} rows)",
+        "  * winner, exported to ONNX: {}/{} ({} bytes, sha256 {}…); ONNX Runtime matches it within {:.0e}×(1+|y|) on all {} holdout rows (max |diff| {:.2e})",
         done.artifact.bucket,
         done.artifact.object,
         done.artifact.size_bytes,
         &done.artifact.sha256[..12.min(done.artifact.sha256.len())],
         done.export_check.tolerance,
-        done.export_check.max_abs_diff,
-        done.export_check.rows
+        done.export_check.rows,
+        done.export_check.max_abs_diff
     );
 }
 

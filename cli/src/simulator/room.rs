@@ -48,7 +48,7 @@ impl Room {
     /// Advances the room by `step_secs` to time `at` and returns what its sensors read.
     pub fn measure(&mut self, at: DateTime<Utc>, step_secs: f64) -> Measurement {
         let hour = f64::from(at.hour()) + f64::from(at.minute()) / 60.0;
-        let occupants = occupancy(hour, self.seed);
+        let occupants = occupancy(at, self.seed);
         let outdoor_co2 = 420.0;
         // Each occupant exhales ~0.005 L/s of CO2 into the room's volume; ventilation at
         // AIR_CHANGES_PER_HOUR pulls the excess back toward the outdoor level.
@@ -84,15 +84,50 @@ impl Measurement {
     }
 }
 
-/// Office hours with a lunch dip; each room a slightly different size.
-fn occupancy(hour: f64, seed: u64) -> f64 {
-    let capacity = 4.0 + (seed % 8) as f64;
-    match hour {
-        h if (8.0..12.0).contains(&h) => capacity,
-        h if (12.0..13.0).contains(&h) => capacity * 0.3,
-        h if (13.0..17.5).contains(&h) => capacity * 0.9,
-        _ => 0.0,
+/// How a room is used on one day: how many of its people come, when they arrive and leave.
+/// Drawn per room and day, so no two days are alike and copying yesterday is no forecast.
+struct DayPlan {
+    attendance: f64,
+    arrive_hour: f64,
+    leave_hour: f64,
+}
+
+fn day_plan(seed: u64, day: i64) -> DayPlan {
+    let draw = |k: i64| unit(seed ^ 0xD1B5_4A32_D192_ED03, day * 4 + k);
+    DayPlan {
+        attendance: 0.5 + 0.5 * draw(0),
+        arrive_hour: 7.5 + 1.5 * draw(1),
+        leave_hour: 16.0 + 2.5 * draw(2),
     }
+}
+
+/// Office hours with a lunch dip; each room a slightly different size, each day its own plan,
+/// and meetings that come and go from hour to hour.
+fn occupancy(at: DateTime<Utc>, seed: u64) -> f64 {
+    let hour = f64::from(at.hour()) + f64::from(at.minute()) / 60.0;
+    let day = at.timestamp().div_euclid(86_400);
+    let plan = day_plan(seed, day);
+    if hour < plan.arrive_hour || hour >= plan.leave_hour {
+        return 0.0;
+    }
+    let capacity = 4.0 + (seed % 8) as f64;
+    let this_hour = 0.6
+        + 0.4
+            * unit(
+                seed ^ 0x8CB9_2BA7_2F3D_8DD7,
+                day * 24 + i64::from(at.hour()),
+            );
+    let present = capacity * plan.attendance * this_hour;
+    if (12.0..13.0).contains(&hour) {
+        present * 0.3
+    } else {
+        present
+    }
+}
+
+/// Deterministic draw in [0, 1] from (seed, key).
+fn unit(seed: u64, key: i64) -> f64 {
+    (jitter(seed, key) + 1.0) / 2.0
 }
 
 /// Deterministic noise in [-1, 1] from (seed, time).
@@ -133,6 +168,21 @@ mod tests {
             mid_morning > before_work + 200.0,
             "{before_work} -> {mid_morning}"
         );
+    }
+
+    #[test]
+    fn no_two_days_of_a_room_are_alike() {
+        let monday = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
+        let day_of = |day: i64| -> Vec<f64> {
+            (0..24 * 12)
+                .map(|bin| occupancy(monday + chrono::Duration::minutes(day * 1440 + bin * 5), 3))
+                .collect()
+        };
+        let (first, second) = (day_of(0), day_of(1));
+        assert!(first.iter().any(|&o| o > 0.0) && second.iter().any(|&o| o > 0.0));
+        let differing = first.iter().zip(&second).filter(|(a, b)| a != b).count();
+        assert!(differing > 50, "only {differing} of 288 bins differ");
+        assert_eq!(first[0], 0.0, "nobody is in at midnight");
     }
 
     #[test]
