@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use edgeops_contracts::Reading;
 use edgeops_edge_gateway::inference::Engine;
 use edgeops_inference::Model;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Untimed calls before timing starts, on both sides.
 pub const WARM_UP_CALLS: usize = 1_000;
@@ -15,7 +15,7 @@ pub const WARM_UP_CALLS: usize = 1_000;
 const FORECAST_WARM_UP: usize = 200;
 
 /// Percentiles of per-call latencies, in microseconds.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Latency {
     pub p50: f64,
     pub p99: f64,

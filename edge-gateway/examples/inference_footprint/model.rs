@@ -52,7 +52,12 @@ pub fn readings(site: &SiteId, device: &DeviceId, count: usize) -> Vec<Reading> 
 }
 
 /// Feature rows of `count` readings, as the gateway computes them.
-fn feature_rows(spec: &FeatureSpec, site: &SiteId, device: &DeviceId, count: usize) -> Vec<Vec<f64>> {
+fn feature_rows(
+    spec: &FeatureSpec,
+    site: &SiteId,
+    device: &DeviceId,
+    count: usize,
+) -> Vec<Vec<f64>> {
     let mut samples: BTreeMap<String, Vec<(DateTime<Utc>, f64)>> = BTreeMap::new();
     for reading in readings(site, device, count) {
         for (metric, value) in reading.metrics {
@@ -135,7 +140,11 @@ pub fn onnx_model(
 }
 
 /// The desired state the hub would publish for these bytes, signed with `key`.
-pub fn desired(spec: &FeatureSpec, bytes: &[u8], key: &SigningKeyPair) -> anyhow::Result<DesiredModel> {
+pub fn desired(
+    spec: &FeatureSpec,
+    bytes: &[u8],
+    key: &SigningKeyPair,
+) -> anyhow::Result<DesiredModel> {
     let manifest = Manifest {
         model: "co2-room".into(),
         version: 1,
