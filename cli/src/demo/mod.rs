@@ -79,6 +79,15 @@ struct Ports {
     leaf: u16,
 }
 
+/// What the demo runs beside its services: where the servers listen, how to restart the hub
+/// after the outage, and the Postgres container.
+#[derive(Clone, Copy)]
+struct Servers<'a> {
+    ports: &'a Ports,
+    hub_launcher: &'a NatsLauncher,
+    postgres: &'a PostgresContainer,
+}
+
 pub async fn run(
     args: DemoArgs,
     interrupted: impl std::future::Future<Output = ()> + Send,
@@ -134,17 +143,12 @@ pub async fn run(
     let postgres =
         PostgresContainer::start(&format!("edgeops-demo-pg-{}", std::process::id())).await?;
 
-    let (outcome, hub) = run_loop(
-        &args,
-        &site,
-        &ports,
-        keys,
-        &hub_launcher,
-        hub,
-        &postgres,
-        interrupted,
-    )
-    .await;
+    let servers = Servers {
+        ports: &ports,
+        hub_launcher: &hub_launcher,
+        postgres: &postgres,
+    };
+    let (outcome, hub) = run_loop(&args, &site, &servers, keys, hub, interrupted).await;
 
     report::step("stopping: gateway and ingest drained; now NATS and Postgres");
     leaf.stop().await;
@@ -163,13 +167,16 @@ pub async fn run(
 async fn run_loop(
     args: &DemoArgs,
     site: &SiteId,
-    ports: &Ports,
+    servers: &Servers<'_>,
     keys: registry::DemoKeys,
-    hub_launcher: &NatsLauncher,
     hub: NatsProcess,
-    postgres: &PostgresContainer,
     interrupted: impl std::future::Future<Output = ()> + Send,
 ) -> (anyhow::Result<()>, Option<NatsProcess>) {
+    let Servers {
+        ports,
+        hub_launcher,
+        postgres,
+    } = *servers;
     let prepared = prepare(args, site, ports, postgres).await;
     let (database_url, hub_js) = match prepared {
         Ok(prepared) => prepared,
