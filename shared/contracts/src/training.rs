@@ -10,6 +10,10 @@ use crate::envelope::EventData;
 use crate::ids::{DeviceId, IdError, SiteId};
 
 pub const RUN_AGGREGATE: &str = "training_run";
+/// Least share of persistence's holdout RMSE a model must remove to count as beating it: the
+/// promotion gate's bar, and the bar training's tests hold models to. A margin, not zero: on
+/// data nothing can forecast (a random walk) a candidate can come out a hair ahead by chance.
+pub const MIN_SKILL_VS_PERSISTENCE: f64 = 0.01;
 /// Drift signals are events of the `monitor` aggregate, one instance per scope.
 pub const MONITOR_AGGREGATE: &str = "monitor";
 

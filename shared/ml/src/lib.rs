@@ -11,10 +11,8 @@ pub mod model;
 pub mod ridge;
 pub mod train;
 
-/// Least share of persistence's holdout RMSE a model must remove to count as beating it (the
-/// promotion gate's bar). A margin, not zero: on data nothing can forecast (a random walk) a
-/// candidate can come out a hair ahead of persistence by chance.
-pub const MIN_SKILL: f64 = 0.01;
+/// The registry's bar for "beats persistence" (see the constant's own note).
+pub use edgeops_contracts::training::MIN_SKILL_VS_PERSISTENCE as MIN_SKILL;
 
 pub use dataset::{Dataset, DatasetError, DeviceRows, Split};
 pub use metrics::Scores;

@@ -2,6 +2,7 @@
 //! because ...", with the numbers in the text: a refusal is recorded as an event and read by
 //! people, who should not have to look anything up to understand it.
 
+use edgeops_contracts::training::MIN_SKILL_VS_PERSISTENCE;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::commands::ProdSummary;
@@ -11,7 +12,8 @@ use crate::domain::stage::Stage;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Gate {
-    /// Candidate RMSE strictly below the persistence forecast's on the holdout.
+    /// Candidate RMSE at least [`MIN_SKILL_VS_PERSISTENCE`] below the persistence forecast's on
+    /// the holdout.
     BeatsPersistence,
     /// Candidate RMSE no worse than the current prod version's on the same holdout.
     NotWorseThanProd,
@@ -33,22 +35,27 @@ pub fn required(to: Stage) -> &'static [Gate] {
     }
 }
 
-/// A model that cannot beat "the next value equals the current one" is not worth shipping.
+/// A model that cannot beat "the next value equals the current one" by a margin is not worth
+/// shipping: it must remove at least [`MIN_SKILL_VS_PERSISTENCE`] of persistence's RMSE.
 pub fn beats_persistence(
     holdout: &Holdout,
     metrics: &HoldoutMetrics,
 ) -> Result<String, GateFailure> {
     let (candidate, persistence) = (metrics.candidate.rmse, metrics.persistence.rmse);
     let on = format!("holdout {} ({} rows)", holdout.fingerprint, holdout.rows);
-    if candidate < persistence {
+    let bar = persistence * (1.0 - MIN_SKILL_VS_PERSISTENCE);
+    let margin = MIN_SKILL_VS_PERSISTENCE * 100.0;
+    // `<` as well: with a perfect persistence (0) nothing can beat it, not even another 0.
+    if candidate <= bar && candidate < persistence {
         Ok(format!(
-            "rmse {candidate} beats persistence rmse {persistence} on {on}"
+            "rmse {candidate} beats persistence rmse {persistence} by at least {margin}% on {on}"
         ))
     } else {
         Err(GateFailure {
             gate: Gate::BeatsPersistence,
             reason: format!(
-                "rmse {candidate} does not beat persistence rmse {persistence} on {on}"
+                "rmse {candidate} does not beat persistence rmse {persistence} by {margin}% \
+                 (at most {bar} needed) on {on}"
             ),
         })
     }

@@ -11,14 +11,16 @@ fn prod(version: u32, rmse_here: Option<f64>) -> ProdSummary {
 }
 
 #[test]
-fn beating_persistence_needs_a_strictly_lower_rmse() {
-    assert!(beats_persistence(&holdout(), &metrics(49.9, 50.0)).is_ok());
+fn beating_persistence_needs_a_lower_rmse_by_the_margin() {
+    assert!(beats_persistence(&holdout(), &metrics(49.5, 50.0)).is_ok());
     let tie = beats_persistence(&holdout(), &metrics(50.0, 50.0)).unwrap_err();
     assert_eq!(tie.gate, Gate::BeatsPersistence);
     assert_eq!(
         tie.reason,
-        "rmse 50 does not beat persistence rmse 50 on holdout hold-1 (2016 rows)"
+        "rmse 50 does not beat persistence rmse 50 by 1% (at most 49.5 needed) on holdout hold-1 (2016 rows)"
     );
+    let by_a_hair = beats_persistence(&holdout(), &metrics(49.9, 50.0)).unwrap_err();
+    assert_eq!(by_a_hair.gate, Gate::BeatsPersistence);
     assert!(beats_persistence(&holdout(), &metrics(60.0, 50.0)).is_err());
 }
 
