@@ -2,7 +2,7 @@
 //! that verify (and stop verifying when anything is altered), the gates hold, concurrent
 //! commands conflict, duplicates register once, and the projection rebuilds to the same rows.
 
-mod fixtures;
+pub(crate) mod fixtures;
 mod projection;
 mod promotion;
 mod registration;

@@ -1,6 +1,7 @@
 //! Training end to end on the shipped data sets: readings reach the hub, preprocessing turns them
 //! into feature rows, a run requested over NATS trains and judges candidates, and the winner's
-//! ONNX model lands in the object store with its digest. Bad requests fail with a reason.
+//! ONNX model lands in the object store with its digest, and the registry turns it into a signed
+//! version whose manifest verifies against those bytes. Bad requests fail with a reason.
 
 use std::time::Duration;
 
@@ -10,8 +11,11 @@ use edgeops_contracts::training::{
     RUN_AGGREGATE, RunAccepted, RunCommand, RunRequest, Scope, TrainingCompleted, TrainingFailed,
 };
 use edgeops_contracts::{EventEnvelope, SiteId, events::upcasters, streams, subjects};
-use edgeops_integration_tests::services::{spawn_preprocessing_with_spec, spawn_training};
+use edgeops_integration_tests::services::{
+    spawn_preprocessing_with_spec, spawn_registry, spawn_training,
+};
 use edgeops_integration_tests::{TestStack, check, wait_until};
+use edgeops_registry::client::RegistryClient;
 use uuid::Uuid;
 
 /// Publishes a shipped data set to the hub as forwarded readings and waits until
@@ -134,12 +138,30 @@ async fn object_bytes(stack: &TestStack, done: &TrainingCompleted) -> Vec<u8> {
         .unwrap()
 }
 
+/// The run's model is version 1 of its name in the registry: signed, staged (it beats
+/// persistence), with the run as its lineage, and its manifest verifies against `onnx`.
+async fn registered_and_verified(stack: &TestStack, done: &TrainingCompleted, onnx: &[u8]) {
+    let registry = RegistryClient::new(stack.hub_client().await);
+    let model = &done.request.model;
+    let detail = crate::registry::fixtures::registered(&registry, model, 1).await;
+    assert_eq!(detail.lineage.training_run, done.run);
+    assert_eq!(detail.lineage.dataset_fingerprint, done.dataset.id());
+    assert_eq!(detail.artifact.sha256, done.artifact.sha256);
+    assert_eq!(
+        detail.summary.stage,
+        edgeops_registry::domain::Stage::Staging
+    );
+    let signed = registry.manifest(model, 1).await.unwrap();
+    edgeops_artifacts::verify(&signed, onnx, &crate::registry::fixtures::trusted()).unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn beijing_trains_to_an_onnx_model_that_beats_persistence_by_ten_percent() {
     let stack = TestStack::start(&[]).await;
     let preprocessing = spawn_preprocessing_with_spec(&stack, "outdoor_pm25");
     load_dataset(&stack, Dataset::Beijing).await;
     let training = spawn_training(&stack);
+    let registry = spawn_registry(&stack);
     let client = stack.hub_client().await;
     let run = request_run(&client, beijing_request("pm25-6h")).await;
     let Finished::Completed(done) = finished(&stack, run).await else {
@@ -168,6 +190,8 @@ async fn beijing_trains_to_an_onnx_model_that_beats_persistence_by_ten_percent()
     let model = edgeops_inference::Model::load(&onnx).unwrap();
     assert_eq!(model.feature_count(), done.feature_names.len());
     assert_eq!(model.metadata()["edgeops.training_run"], run.to_string());
+    registered_and_verified(&stack, &done, &onnx).await;
+    registry.shutdown().await;
     training.shutdown().await;
     preprocessing.shutdown().await;
 }
@@ -178,6 +202,7 @@ async fn parking_trains_per_site_and_bad_runs_fail_with_a_reason() {
     let preprocessing = spawn_preprocessing_with_spec(&stack, "parking_occupancy");
     load_dataset(&stack, Dataset::Parking).await;
     let training = spawn_training(&stack);
+    let registry = spawn_registry(&stack);
     let client = stack.hub_client().await;
     let parking = RunRequest {
         model: "occupancy-30min".into(),
@@ -273,6 +298,8 @@ async fn parking_trains_per_site_and_bad_runs_fail_with_a_reason() {
     assert!(done.train_rows > 1_000, "{} training rows", done.train_rows);
     let onnx = object_bytes(&stack, &done).await;
     assert_eq!(edgeops_artifacts::sha256_hex(&onnx), done.artifact.sha256);
+    registered_and_verified(&stack, &done, &onnx).await;
+    registry.shutdown().await;
     training.shutdown().await;
     preprocessing.shutdown().await;
 }
