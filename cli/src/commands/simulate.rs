@@ -33,6 +33,14 @@ pub struct SimulateArgs {
     /// Simulated seconds between two readings of one room.
     #[arg(long, default_value_t = 60)]
     pub step_secs: u32,
+    /// Simulated time ends this many seconds before now (with `--count`), leaving room for a
+    /// later run to continue up to now.
+    #[arg(long, default_value_t = 0)]
+    pub ends_ago_secs: u64,
+    /// Simulate but do not publish the first this many readings: with the `--count` and
+    /// `--ends-ago-secs` of an earlier run added up, continues that run's rooms exactly.
+    #[arg(long, default_value_t = 0)]
+    pub skip: u64,
 }
 
 /// Switches for the faults of one sensor (see `simulator::faults::SensorFaults`).
@@ -110,7 +118,8 @@ pub async fn run(
     let span_secs = args.count.map_or(86_400, |count| {
         count.div_ceil(args.devices.max(1) as u64) as i64 * i64::from(args.step_secs)
     });
-    let mut clock = chrono::Utc::now() - chrono::Duration::seconds(span_secs.max(60));
+    let ends_at = chrono::Utc::now() - chrono::Duration::seconds(args.ends_ago_secs as i64);
+    let mut clock = ends_at - chrono::Duration::seconds(span_secs.max(60));
     let interval = (args.rate > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(args.rate)));
     let mut ticker = interval.map(tokio::time::interval);
     tokio::pin!(shutdown);
@@ -121,6 +130,11 @@ pub async fn run(
                 break 'outer;
             }
             attempted += 1;
+            if attempted <= args.skip {
+                // The rooms still live through the skipped readings: the same state follows.
+                let _ = sensor.step(clock, f64::from(args.step_secs));
+                continue;
+            }
             if let Some(ticker) = ticker.as_mut() {
                 tokio::select! {
                     _ = ticker.tick() => {}

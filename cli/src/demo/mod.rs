@@ -393,6 +393,8 @@ async fn publish(args: &DemoArgs, site: &SiteId, leaf_url: &str) -> anyhow::Resu
         count: Some(args.readings),
         faults: Default::default(),
         step_secs: 60,
+        ends_ago_secs: 0,
+        skip: 0,
     };
     crate::commands::simulate::run(simulate, std::future::pending()).await
 }
