@@ -38,6 +38,8 @@ enum Command {
     Train(edgeops_cli::commands::train::TrainArgs),
     /// Model versions in the registry: list, show, promote through the gates, archive.
     Models(edgeops_cli::commands::models::ModelsArgs),
+    /// Roll model versions out to devices: start, pause, resume, cancel, roll back, status.
+    Rollout(edgeops_cli::commands::rollout::RolloutArgs),
     /// Signing keys for the registry's model manifests.
     Keys {
         #[command(subcommand)]
@@ -81,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Status(hub) => commands::status::run(&hub).await,
         Command::Train(args) => commands::train::run(args).await,
         Command::Models(args) => commands::models::run(args).await,
+        Command::Rollout(args) => commands::rollout::run(args).await,
         Command::Keys { command } => commands::keys::run(command),
         Command::NatsConfig { command } => commands::nats_config::run(command),
         Command::Bench(args) => edgeops_cli::bench::run(args, shutdown_signal()).await,

@@ -154,3 +154,21 @@ pub fn spawn_gateway_observed(
     });
     (Running { stop, task }, stats, inference)
 }
+
+/// Deployment with its local settings (gates judged every 100 ms).
+pub fn spawn_deployment(stack: &TestStack) -> Running {
+    spawn_deployment_with(edgeops_deployment::DeploymentConfig::local(
+        stack.hub_url.clone(),
+        stack.database_url.clone(),
+    ))
+}
+
+pub fn spawn_deployment_with(config: edgeops_deployment::DeploymentConfig) -> Running {
+    let stop = CancellationToken::new();
+    let signal = stop.clone();
+    let task =
+        tokio::spawn(
+            async move { edgeops_deployment::run(config, signal.cancelled_owned()).await },
+        );
+    Running { stop, task }
+}

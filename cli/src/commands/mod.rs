@@ -5,6 +5,7 @@ pub mod models;
 pub mod nats_config;
 pub mod provision;
 pub mod replay;
+pub mod rollout;
 pub mod simulate;
 pub mod site;
 pub mod status;

@@ -10,12 +10,18 @@
 //!    byte ratio, and the dead letters;
 //! 6. train a first CO2 model for the site against persistence; the registry registers and
 //!    signs it, the demo verifies the manifest as a gateway would and promotes it to prod;
-//! 7. stop everything cleanly.
+//! 7. live: the rooms go on while deployment rolls the model out to every room (canary, then
+//!    waves, gated on acks and live forecast error), then catches a broken version at the
+//!    canary and rolls it back;
+//! 8. stop everything cleanly.
 
+mod broken_model;
+mod live;
 mod ml;
 pub(crate) mod processes;
 mod registry;
 mod report;
+mod rollout;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -196,6 +202,10 @@ async fn run_loop(
         edgeops_preprocessing::PreprocessingConfig::local(&hub_url, &database_url),
         stop.clone().cancelled_owned(),
     ));
+    let deployment = tokio::spawn(edgeops_deployment::run(
+        edgeops_deployment::DeploymentConfig::local(&hub_url, &database_url),
+        stop.clone().cancelled_owned(),
+    ));
     let training = tokio::spawn(edgeops_training::run(
         edgeops_training::TrainingConfig::local(&hub_url, &database_url),
         stop.clone().cancelled_owned(),
@@ -249,7 +259,7 @@ async fn run_loop(
     };
     let outcome = match result {
         Ok(Some(summary)) => match report::summary(&summary, &hub_js, ingest_status).await {
-            Ok(()) => models(&hub_js, site, &keys.public_file).await,
+            Ok(()) => models(&hub_js, site, &keys.public_file, args, &leaf_url).await,
             Err(err) => Err(err),
         },
         Ok(None) => {
@@ -264,18 +274,22 @@ async fn run_loop(
     let _ = preprocessing.await;
     let _ = training.await;
     let _ = registry.await;
+    let _ = deployment.await;
     (outcome, hub)
 }
 
-/// Trains the first model, then registers, verifies and promotes it.
+/// Trains the first model, registers, verifies and promotes it, then rolls it out live and
+/// shows a broken version caught by the rollout's gate.
 async fn models(
     hub_js: &async_nats::jetstream::Context,
     site: &SiteId,
     trusted_keys: &std::path::Path,
+    args: &DemoArgs,
+    leaf_url: &str,
 ) -> anyhow::Result<()> {
     let done = ml::train_first_model(hub_js, site).await?;
     registry::register_and_promote(hub_js, &done, trusted_keys).await?;
-    Ok(())
+    live::deploy(hub_js, site, args, leaf_url, &done).await
 }
 
 /// Postgres database, hub streams, the site's registration.
@@ -393,7 +407,8 @@ async fn publish(args: &DemoArgs, site: &SiteId, leaf_url: &str) -> anyhow::Resu
         count: Some(args.readings),
         faults: Default::default(),
         step_secs: 60,
-        ends_ago_secs: 0,
+        // The last day is kept for the live phase (see `live`).
+        ends_ago_secs: live::live_secs(),
         skip: 0,
     };
     crate::commands::simulate::run(simulate, std::future::pending()).await

@@ -74,7 +74,7 @@ pub async fn register_and_promote(
     Ok(detail)
 }
 
-async fn wait_for_version(
+pub async fn wait_for_version(
     registry: &RegistryClient,
     done: &TrainingCompleted,
 ) -> anyhow::Result<VersionDetail> {

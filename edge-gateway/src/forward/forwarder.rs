@@ -176,13 +176,15 @@ impl Forwarder {
             let span = tracing::info_span!("edgeops.gateway.forward_batch", site = %self.site, readings = batch.len(), last_sequence);
             let first_sequence = position + 1;
             let (outgoing, before) = self.plan(&batch);
+            // Counted as planned: what a failed attempt already delivered (and the check below
+            // then skips) reached the hub all the same, and was not counted when it failed.
+            let tally = Tally::of(&outgoing);
             let check = guard.must_check(first_sequence);
-            let outgoing = match self.send(outgoing, &batch, check).instrument(span).await {
-                Ok((sent, skipped)) => {
+            match self.send(outgoing, &batch, check).instrument(span).await {
+                Ok((_, skipped)) => {
                     if check {
                         guard.checked(skipped);
                     }
-                    sent
                 }
                 Err(err) => {
                     // The same readings are planned again from the same state when resent, and
@@ -199,41 +201,30 @@ impl Forwarder {
                 .await
                 .map_err(|e| (position, e.into()))?;
             position = last_sequence;
-            self.record(&batch, &outgoing, position, metrics);
+            self.record(&batch, tally, position, metrics);
         }
         Ok(position)
     }
 
-    fn record(
-        &self,
-        batch: &[Message],
-        outgoing: &[Outgoing],
-        position: u64,
-        metrics: &GatewayMetrics,
-    ) {
+    fn record(&self, batch: &[Message], tally: Tally, position: u64, metrics: &GatewayMetrics) {
         let raw_bytes: u64 = batch.iter().map(|m| m.payload.len() as u64).sum();
-        let sent_bytes: u64 = outgoing.iter().map(|o| o.wire_bytes() as u64).sum();
         self.stats
             .raw
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         self.stats.raw_bytes.fetch_add(raw_bytes, Ordering::Relaxed);
         self.stats
             .forwarded
-            .fetch_add(outgoing.len() as u64, Ordering::Relaxed);
+            .fetch_add(tally.messages, Ordering::Relaxed);
         self.stats
             .forwarded_bytes
-            .fetch_add(sent_bytes, Ordering::Relaxed);
-        let readings = outgoing
-            .iter()
-            .filter(|o| subjects::parse_aggregate_subject(&o.subject).is_none())
-            .count();
+            .fetch_add(tally.bytes, Ordering::Relaxed);
         self.stats
             .forwarded_readings
-            .fetch_add(readings as u64, Ordering::Relaxed);
+            .fetch_add(tally.readings, Ordering::Relaxed);
         self.stats.cursor.store(position, Ordering::Relaxed);
         metrics.raw_bytes.add(raw_bytes, &metrics.site);
-        metrics.forwarded_bytes.add(sent_bytes, &metrics.site);
-        metrics.forwarded.add(outgoing.len() as u64, &metrics.site);
+        metrics.forwarded_bytes.add(tally.bytes, &metrics.site);
+        metrics.forwarded.add(tally.messages, &metrics.site);
     }
 
     async fn collect(
@@ -402,5 +393,26 @@ impl Forwarder {
             result.map_err(|e| BatchError::Hub(e.into()))?;
         }
         Ok(trace_bytes)
+    }
+}
+
+/// What one batch puts on the hub: messages, of them readings (not aggregates), and bytes.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    messages: u64,
+    readings: u64,
+    bytes: u64,
+}
+
+impl Tally {
+    fn of(outgoing: &[Outgoing]) -> Self {
+        Self {
+            messages: outgoing.len() as u64,
+            readings: outgoing
+                .iter()
+                .filter(|o| subjects::parse_aggregate_subject(&o.subject).is_none())
+                .count() as u64,
+            bytes: outgoing.iter().map(|o| o.wire_bytes() as u64).sum(),
+        }
     }
 }

@@ -5,6 +5,7 @@
 
 mod crashes;
 mod dead_letters;
+mod deployment;
 mod edge_inference;
 mod edge_to_postgres;
 mod ingest_process;

@@ -1,13 +1,39 @@
 //! A rollout's events, on `edgeops.events.rollout.<rollout id>`. The actor (operator or the
 //! deployment service itself) rides in the event envelope.
 
+use edgeops_contracts::upcast::Upcasters;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::gates::GateSettings;
 use super::plan::Strategy;
 
 pub const AGGREGATE_KIND: &str = "rollout";
+
+/// Every rollout event type, each at schema version 1.
+pub const EVENT_TYPES: [&str; 11] = [
+    "rollout.started",
+    "rollout.wave_advanced",
+    "rollout.device_applied",
+    "rollout.device_failed",
+    "rollout.gate_passed",
+    "rollout.gate_failed",
+    "rollout.rolled_back",
+    "rollout.paused",
+    "rollout.resumed",
+    "rollout.cancelled",
+    "rollout.completed",
+];
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventDecodeError {
+    #[error("{0:?} is not a rollout event type")]
+    UnknownType(String),
+    #[error("malformed rollout event: {0}")]
+    Malformed(#[from] serde_json::Error),
+}
 
 /// A device as one token: `<site>:<device>`.
 pub type DeviceKey = String;
@@ -61,7 +87,39 @@ pub enum RolloutEvent {
     Completed,
 }
 
+/// Declares every rollout event's current schema version.
+pub fn register_upcasters(upcasters: Upcasters) -> Upcasters {
+    EVENT_TYPES
+        .iter()
+        .fold(upcasters, |u, &t| u.current(t, SCHEMA_VERSION))
+}
+
 impl RolloutEvent {
+    /// The envelope's data: the event without the enum's `type` tag (the envelope's own
+    /// `type`, `rollout.<variant>`, names it).
+    pub fn to_data(&self) -> Result<Value, serde_json::Error> {
+        let mut value = serde_json::to_value(self)?;
+        if let Some(object) = value.as_object_mut() {
+            object.remove("type");
+        }
+        Ok(value)
+    }
+
+    /// Reads an envelope's data back, given the envelope's type.
+    pub fn from_data(event_type: &str, mut data: Value) -> Result<Self, EventDecodeError> {
+        let variant = event_type
+            .strip_prefix("rollout.")
+            .filter(|v| EVENT_TYPES.contains(&event_type) && !v.is_empty())
+            .ok_or_else(|| EventDecodeError::UnknownType(event_type.to_owned()))?;
+        if data.is_null() {
+            data = Value::Object(Default::default());
+        }
+        if let Some(object) = data.as_object_mut() {
+            object.insert("type".into(), Value::String(variant.to_owned()));
+        }
+        Ok(serde_json::from_value(data)?)
+    }
+
     /// The envelope's event type: `rollout.<variant>`.
     pub fn event_type(&self) -> &'static str {
         match self {
@@ -77,5 +135,37 @@ impl RolloutEvent {
             RolloutEvent::Cancelled { .. } => "rollout.cancelled",
             RolloutEvent::Completed => "rollout.completed",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_round_trips_through_its_envelope_data() {
+        let events = [
+            RolloutEvent::WaveAdvanced {
+                wave: 1,
+                devices: vec!["s1:a".into()],
+            },
+            RolloutEvent::DeviceFailed {
+                device: "s1:a".into(),
+                reason: "digest_mismatch".into(),
+            },
+            RolloutEvent::Paused,
+            RolloutEvent::Completed,
+        ];
+        for event in events {
+            let data = event.to_data().unwrap();
+            assert!(data.get("type").is_none(), "{data}");
+            let back = RolloutEvent::from_data(event.event_type(), data).unwrap();
+            assert_eq!(back, event);
+            assert!(EVENT_TYPES.contains(&event.event_type()));
+        }
+        assert!(matches!(
+            RolloutEvent::from_data("rollout.teleported", Value::Null),
+            Err(EventDecodeError::UnknownType(_))
+        ));
     }
 }

@@ -9,6 +9,7 @@ pub struct GateSettings {
     /// How long the wave must have served before it is judged, in seconds.
     pub window_secs: u64,
     /// Forecasts (joined with actuals) each version needs in the window before errors count.
+    /// 0: the gate judges acknowledgements only, never the live error.
     pub min_forecasts: u64,
     /// The new version fails when its RMSE exceeds the previous version's by this factor.
     pub max_error_ratio: f64,
@@ -58,6 +59,17 @@ pub enum Verdict {
     Wait { why: String },
 }
 
+/// Whether [`judge`] would look at the live errors: only when it gates on them at all
+/// (`min_forecasts > 0`), once every device of the wave answered, few enough failed, and the
+/// window has passed. Before that the verdict does not
+/// depend on them, so the service need not query for them.
+pub fn needs_live_error(settings: &GateSettings, wave_size: usize, evidence: &Evidence) -> bool {
+    settings.min_forecasts > 0
+        && evidence.failed <= settings.max_failed_devices
+        && evidence.applied + evidence.failed >= wave_size
+        && evidence.elapsed_secs >= settings.window_secs
+}
+
 /// Judges a wave of `wave_size` devices.
 pub fn judge(settings: &GateSettings, wave_size: usize, evidence: &Evidence) -> Verdict {
     if evidence.failed > settings.max_failed_devices {
@@ -92,10 +104,17 @@ pub fn judge(settings: &GateSettings, wave_size: usize, evidence: &Evidence) -> 
             ),
         };
     }
-    // A version with no joined forecast has no error to compare, whatever `min_forecasts` says.
-    let enough = |e: &Option<LiveError>| {
-        e.filter(|e| e.forecasts > 0 && e.forecasts >= settings.min_forecasts)
-    };
+    // `min_forecasts: 0` gates on acknowledgements alone: the live error is not judged (a
+    // handful of forecasts would make the comparison a coin toss).
+    if settings.min_forecasts == 0 {
+        return Verdict::Pass {
+            summary: format!(
+                "{} devices applied; live error not gated (min_forecasts 0)",
+                evidence.applied
+            ),
+        };
+    }
+    let enough = |e: &Option<LiveError>| e.filter(|e| e.forecasts >= settings.min_forecasts);
     let Some(previous) = evidence.previous_version else {
         return Verdict::Pass {
             summary: format!(
@@ -105,19 +124,6 @@ pub fn judge(settings: &GateSettings, wave_size: usize, evidence: &Evidence) -> 
         };
     };
     let (Some(new), Some(_)) = (enough(&evidence.new_version), enough(&Some(previous))) else {
-        let joined = |e: &Option<LiveError>| e.map_or(0, |e| e.forecasts);
-        // `min_forecasts: 0` asks for a gate on acknowledgements alone: the live error is
-        // compared when both versions have forecasts joined with actuals, never waited for.
-        if settings.min_forecasts == 0 {
-            return Verdict::Pass {
-                summary: format!(
-                    "{} devices applied; live error not compared ({} + {} forecasts joined, none required)",
-                    evidence.applied,
-                    joined(&evidence.new_version),
-                    previous.forecasts
-                ),
-            };
-        }
         return if evidence.elapsed_secs >= settings.window_secs * 4 {
             Verdict::Fail {
                 reason: format!(
@@ -219,23 +225,42 @@ mod tests {
     }
 
     #[test]
-    fn no_forecast_minimum_gates_on_acks_alone_but_still_compares_what_it_has() {
+    fn no_forecast_minimum_gates_on_acks_alone() {
         let settings = GateSettings {
             min_forecasts: 0,
+            window_secs: 1,
             ..GateSettings::default()
         };
-        let mut e = evidence(1.0, 1.0);
-        e.new_version = Some(LiveError {
-            rmse: 0.0,
-            forecasts: 0,
-        });
+        let mut e = evidence(30.0, 10.0);
+        e.elapsed_secs = 5;
         assert!(matches!(judge(&settings, 10, &e), Verdict::Pass { .. }));
-        e.new_version = None;
-        assert!(matches!(judge(&settings, 10, &e), Verdict::Pass { .. }));
-        assert!(matches!(
-            judge(&settings, 10, &evidence(30.0, 10.0)),
-            Verdict::Fail { .. }
-        ));
+        assert!(!needs_live_error(&settings, 10, &e));
+        e.applied = 9;
+        assert!(matches!(judge(&settings, 10, &e), Verdict::Wait { .. }));
+    }
+
+    proptest::proptest! {
+        /// When the service skips measuring live errors, the verdict could not have used them.
+        #[test]
+        fn skipping_the_live_error_never_changes_a_verdict(
+            applied in 0usize..12, failed in 0usize..3, elapsed in 0u64..700,
+            new in 0.0f64..50.0, old in 0.1f64..50.0,
+        ) {
+            let settings = GateSettings::default();
+            let mut measured = evidence(new, old);
+            (measured.applied, measured.failed, measured.elapsed_secs) = (applied, failed, elapsed);
+            if !needs_live_error(&settings, 10, &measured) {
+                let skipped = Evidence {
+                    new_version: None,
+                    previous_version: Some(LiveError { rmse: 0.0, forecasts: 0 }),
+                    ..measured.clone()
+                };
+                proptest::prop_assert_eq!(
+                    judge(&settings, 10, &measured),
+                    judge(&settings, 10, &skipped)
+                );
+            }
+        }
     }
 
     #[test]

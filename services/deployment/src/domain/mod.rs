@@ -1,11 +1,18 @@
-//! The deployment service's pure rules: wave planning, health gates, the rollout aggregate.
+//! The deployment service's pure rules: wave planning, health gates, the rollout aggregate,
+//! target selection, the desired state a rollout implies, and evidence from measured errors.
 
+pub mod desired;
 pub mod events;
+pub mod evidence;
 pub mod gates;
 pub mod plan;
 pub mod rollout;
+pub mod targets;
 
+pub use desired::{Held, Intent, Write, intents, write_for};
 pub use events::{AGGREGATE_KIND, DeviceKey, RolloutEvent, Started};
-pub use gates::{Evidence, GateSettings, LiveError, Verdict, judge};
+pub use evidence::{ErrorRow, evidence, live_errors};
+pub use gates::{Evidence, GateSettings, LiveError, Verdict, judge, needs_live_error};
 pub use plan::{PlanError, Strategy, wave_devices};
 pub use rollout::{Command, Rollout, RolloutError, Status, apply, decide};
+pub use targets::{Current, KnownSite, Selector, TargetError, parse_device_key};

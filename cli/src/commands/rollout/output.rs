@@ -1,0 +1,233 @@
+//! Deployment's answers as text. Pure functions returning strings, so the layout is tested
+//! without a running service.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use edgeops_contracts::Actor;
+use edgeops_deployment::api::{RolloutStatus, RolloutSummary, StartReply, WaveState};
+use edgeops_deployment::domain::Status;
+
+/// Left-aligned columns, each as wide as its widest cell, two spaces apart.
+fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let text: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        out.push_str(text.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(headers.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    out
+}
+
+fn when(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn actor(actor: &Actor) -> String {
+    match actor {
+        Actor::User(name) => name.clone(),
+        Actor::Service(name) => format!("service {name}"),
+        Actor::Device(name) => format!("device {name}"),
+    }
+}
+
+pub fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Running => "running",
+        Status::Paused => "paused",
+        Status::Completed => "completed",
+        Status::RolledBack => "rolled back",
+        Status::Cancelled => "cancelled",
+    }
+}
+
+fn wave_word(state: WaveState) -> &'static str {
+    match state {
+        WaveState::Pending => "pending",
+        WaveState::Serving => "serving, gate open",
+        WaveState::Passed => "passed",
+        WaveState::RolledBack => "rolled back",
+        WaveState::Kept => "kept (cancelled)",
+    }
+}
+
+pub fn started(reply: &StartReply) -> String {
+    let waves: Vec<String> = reply.waves.iter().map(usize::to_string).collect();
+    format!(
+        "rollout {} started: {} devices in waves of {} (canary first); sequence {}\n",
+        reply.rollout,
+        reply.targets,
+        waves.join(", "),
+        reply.sequence
+    )
+}
+
+pub fn status(s: &RolloutStatus) -> String {
+    let mut out = String::new();
+    let by = s.started_by.as_ref().map(actor).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "rollout {}: {} v{} to {} devices, {} (wave {} of {}), sequence {}",
+        s.rollout,
+        s.model,
+        s.version,
+        s.targets,
+        status_word(s.status),
+        s.wave + 1,
+        s.waves.len(),
+        s.sequence
+    );
+    if let Some(at) = s.started_at {
+        let _ = writeln!(out, "started {} by {by}", when(at));
+    }
+    let _ = writeln!(
+        out,
+        "gates: window {} s, at least {} forecasts per version, new RMSE <= {:.2}x previous, at most {} failed, apply within {} s\n",
+        s.gates.window_secs,
+        s.gates.min_forecasts,
+        s.gates.max_error_ratio,
+        s.gates.max_failed_devices,
+        s.gates.apply_timeout_secs
+    );
+    let waves: Vec<Vec<String>> = s
+        .waves
+        .iter()
+        .map(|w| {
+            vec![
+                if w.wave == 0 {
+                    "canary".into()
+                } else {
+                    w.wave.to_string()
+                },
+                w.devices.to_string(),
+                w.applied.to_string(),
+                w.failed.to_string(),
+                wave_word(w.state).to_owned(),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &["WAVE", "DEVICES", "APPLIED", "FAILED", "STATE"],
+        &waves,
+    ));
+    out.push('\n');
+    let history: Vec<Vec<String>> = s
+        .history
+        .iter()
+        .map(|h| {
+            vec![
+                h.sequence.to_string(),
+                when(h.at),
+                h.event_type.trim_start_matches("rollout.").to_owned(),
+                actor(&h.actor),
+                h.detail.clone(),
+            ]
+        })
+        .collect();
+    out.push_str(&table(&["SEQ", "AT", "EVENT", "BY", "DETAIL"], &history));
+    out
+}
+
+pub fn list(rollouts: &[RolloutSummary]) -> String {
+    if rollouts.is_empty() {
+        return "no rollouts\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = rollouts
+        .iter()
+        .map(|r| {
+            vec![
+                r.rollout.to_string(),
+                format!("{} v{}", r.model, r.version),
+                status_word(r.status).to_owned(),
+                format!("{}/{}", r.wave + 1, r.waves),
+                format!("{}/{}", r.applied, r.targets),
+                r.failed.to_string(),
+                actor(&r.started_by),
+                when(r.started_at),
+                r.reason.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "ROLLOUT",
+            "VERSION",
+            "STATUS",
+            "WAVE",
+            "APPLIED",
+            "FAILED",
+            "BY",
+            "STARTED",
+            "LAST REASON",
+        ],
+        &rows,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use edgeops_deployment::api::WaveStatus;
+    use edgeops_deployment::domain::{GateSettings, Strategy};
+    use uuid::Uuid;
+
+    use super::*;
+
+    #[test]
+    fn status_shows_waves_and_who_did_what() {
+        let at = DateTime::from_timestamp(1_767_225_600, 0).unwrap();
+        let s = RolloutStatus {
+            rollout: Uuid::nil(),
+            model: "co2-room".into(),
+            version: 3,
+            status: Status::RolledBack,
+            wave: 0,
+            waves: vec![WaveStatus {
+                wave: 0,
+                devices: 2,
+                applied: 2,
+                failed: 0,
+                state: WaveState::RolledBack,
+            }],
+            targets: 20,
+            strategy: Strategy::default(),
+            gates: GateSettings::default(),
+            started_at: Some(at),
+            started_by: Some(Actor::User("ana".into())),
+            sequence: 9,
+            history: vec![edgeops_deployment::api::HistoryEntry {
+                sequence: 9,
+                event_type: "rollout.gate_failed".into(),
+                actor: Actor::Service("deployment".into()),
+                at,
+                detail: "wave 0: live RMSE 30 is 1.5x".into(),
+            }],
+        };
+        let text = status(&s);
+        assert!(
+            text.contains("co2-room v3 to 20 devices, rolled back"),
+            "{text}"
+        );
+        assert!(
+            text.contains("canary  2        2        0       rolled back"),
+            "{text}"
+        );
+        assert!(
+            text.contains("gate_failed  service deployment  wave 0: live RMSE"),
+            "{text}"
+        );
+    }
+}

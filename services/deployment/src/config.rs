@@ -1,0 +1,74 @@
+use std::time::Duration;
+
+/// Deployment's settings; every flag also reads an `EDGEOPS_*` environment variable.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeploymentConfig {
+    /// NATS URL of the hub.
+    #[arg(
+        long,
+        env = "EDGEOPS_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    pub nats_url: String,
+    /// Postgres URL (the deployment schema is created by migrations on start).
+    #[arg(
+        long,
+        env = "EDGEOPS_DATABASE_URL",
+        default_value = "postgres://postgres:postgres@127.0.0.1:5432/edgeops"
+    )]
+    pub database_url: String,
+    /// How often running rollouts are judged by their gates, in milliseconds.
+    #[arg(long, env = "EDGEOPS_DEPLOYMENT_TICK_MS", default_value_t = 1_000)]
+    pub tick_ms: u64,
+    /// How often every running rollout's desired state is checked against the bucket and
+    /// repaired, in seconds (a failed write is retried on the next tick regardless).
+    #[arg(long, env = "EDGEOPS_DEPLOYMENT_RECONCILE_SECS", default_value_t = 30)]
+    pub reconcile_secs: u64,
+    /// How far before a forecast's target time the actual reading it is judged against may be,
+    /// in seconds. The hub holds readings reduced by the sites' policies: a reading that did not
+    /// travel changed less than its dead-band since the last one that did, which therefore
+    /// stands for it until the policy's heartbeat (6 h by default) would have sent another.
+    #[arg(
+        long,
+        env = "EDGEOPS_DEPLOYMENT_ACTUAL_TOLERANCE_SECS",
+        default_value_t = 21_600
+    )]
+    pub actual_tolerance_secs: u64,
+    /// Forecasts older than this are pruned from the gates' store, in hours.
+    #[arg(
+        long,
+        env = "EDGEOPS_DEPLOYMENT_FORECAST_RETENTION_HOURS",
+        default_value_t = 48
+    )]
+    pub forecast_retention_hours: u64,
+    /// Desired-state writes in flight at once when a wave switches.
+    #[arg(
+        long,
+        env = "EDGEOPS_DEPLOYMENT_WRITE_CONCURRENCY",
+        default_value_t = 64
+    )]
+    pub write_concurrency: usize,
+}
+
+impl DeploymentConfig {
+    /// Settings for tests and the demo: everything local, gates judged every 100 ms.
+    pub fn local(nats_url: impl Into<String>, database_url: impl Into<String>) -> Self {
+        Self {
+            nats_url: nats_url.into(),
+            database_url: database_url.into(),
+            tick_ms: 100,
+            reconcile_secs: 30,
+            actual_tolerance_secs: 21_600,
+            forecast_retention_hours: 48,
+            write_concurrency: 64,
+        }
+    }
+
+    pub fn tick(&self) -> Duration {
+        Duration::from_millis(self.tick_ms.max(10))
+    }
+
+    pub fn reconcile_every(&self) -> Duration {
+        Duration::from_secs(self.reconcile_secs.max(1))
+    }
+}

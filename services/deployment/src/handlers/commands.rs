@@ -1,0 +1,253 @@
+//! Operator commands: start a rollout, and pause, resume, cancel or roll one back. Each is an
+//! event with the operator as its actor, appended with the rollout's sequence, so of two
+//! operators acting at once on the same state only one is recorded; the other is told why
+//! (409).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_nats::jetstream::Context;
+use edgeops_contracts::Actor;
+use edgeops_contracts::deployment::device_aggregate_id;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::api::{ActReply, ActRequest, StartReply, StartRequest, codes};
+use crate::client::Act;
+use crate::domain::targets::{previous_versions, select_sites, target_devices};
+use crate::domain::{Command, Current, DeviceKey, GateSettings, RolloutError, TargetError, decide};
+use crate::effects::{EffectError, Effects};
+use crate::eventstore::{EventStore, ExecError, Expect, uncaused};
+use crate::fleet;
+use crate::projection::queries;
+
+/// What the commands need.
+pub struct Deps {
+    pub js: Context,
+    pub pool: PgPool,
+    pub store: Arc<EventStore>,
+    pub effects: Arc<Effects>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl CommandError {
+    pub fn code(&self) -> usize {
+        match self {
+            CommandError::BadRequest(_) => codes::BAD_REQUEST,
+            CommandError::NotFound(_) => codes::NOT_FOUND,
+            CommandError::Conflict(_) => codes::CONFLICT,
+            CommandError::Unavailable(_) => codes::UNAVAILABLE,
+        }
+    }
+}
+
+fn unavailable(err: impl std::fmt::Display) -> CommandError {
+    CommandError::Unavailable(err.to_string())
+}
+
+fn rollout_error(id: Uuid, err: RolloutError) -> CommandError {
+    match err {
+        RolloutError::NotStarted => CommandError::NotFound(format!("no rollout {id}")),
+        RolloutError::Plan(plan) => CommandError::BadRequest(plan.to_string()),
+        err @ (RolloutError::AlreadyStarted | RolloutError::WrongStatus(..)) => {
+            CommandError::Conflict(format!("rollout {id}: {err}"))
+        }
+    }
+}
+
+fn exec_error(id: Uuid, err: ExecError<RolloutError>) -> CommandError {
+    match err {
+        ExecError::Decide(err) => rollout_error(id, err),
+        err @ ExecError::MovedOn { .. } => CommandError::Conflict(format!("rollout {id}: {err}")),
+        ExecError::Store(err) => unavailable(err),
+    }
+}
+
+fn target_error(err: TargetError) -> CommandError {
+    match err {
+        TargetError::UnknownSite(_) => CommandError::NotFound(err.to_string()),
+        TargetError::OtherModel { .. } => CommandError::Conflict(err.to_string()),
+        _ => CommandError::BadRequest(err.to_string()),
+    }
+}
+
+fn operator(actor: &str) -> Result<Actor, CommandError> {
+    match actor.trim() {
+        "" => Err(CommandError::BadRequest(
+            "name the actor: who asks is recorded with the change".into(),
+        )),
+        actor => Ok(Actor::User(actor.to_owned())),
+    }
+}
+
+fn check_gates(gates: &GateSettings) -> Result<(), CommandError> {
+    if !(gates.max_error_ratio.is_finite() && gates.max_error_ratio > 0.0) {
+        return Err(CommandError::BadRequest(format!(
+            "max_error_ratio must be a positive number, got {}",
+            gates.max_error_ratio
+        )));
+    }
+    Ok(())
+}
+
+/// Resolves the targets, checks nothing else is rolling out to them, records the start and
+/// switches the canary.
+pub async fn start(deps: &Deps, request: &StartRequest) -> Result<StartReply, CommandError> {
+    let actor = operator(&request.actor)?;
+    edgeops_registry::domain::ModelName::parse(request.model.as_str())
+        .map_err(|e| CommandError::BadRequest(e.to_string()))?;
+    let strategy = request.strategy.clone().unwrap_or_default();
+    strategy
+        .validate()
+        .map_err(|e| CommandError::BadRequest(e.to_string()))?;
+    let gates = request.gates.clone().unwrap_or_default();
+    check_gates(&gates)?;
+
+    let known = fleet::known_sites(&deps.js).await.map_err(unavailable)?;
+    let sites = select_sites(&request.selector, &known).map_err(target_error)?;
+    let seen = fleet::devices_seen(&deps.pool, &sites)
+        .await
+        .map_err(unavailable)?;
+    let devices = target_devices(&request.selector, &seen).map_err(target_error)?;
+    if devices.is_empty() {
+        return Err(CommandError::BadRequest(
+            "the selector matches no device: no readings seen at the selected sites yet".into(),
+        ));
+    }
+    deps.effects
+        .manifest(&request.model, request.version)
+        .await
+        .map_err(|e| match e {
+            EffectError::Manifest { missing: true, .. } => CommandError::NotFound(e.to_string()),
+            e => unavailable(e),
+        })?;
+    let keys: Vec<DeviceKey> = devices
+        .iter()
+        .map(|(s, d)| device_aggregate_id(s, d))
+        .collect();
+    let slots = deps.effects.slots(&keys).await.map_err(unavailable)?;
+    let mut current = BTreeMap::new();
+    for (key, slot) in keys.iter().zip(slots) {
+        if let Some(desired) = &slot.desired {
+            deps.effects.remember_manifest(&desired.signed);
+        }
+        let held = slot.desired.map(|d| Current {
+            model: d.model,
+            version: d.version,
+        });
+        current.insert(key.clone(), held);
+    }
+    let targets = previous_versions(&request.model, current).map_err(target_error)?;
+    refuse_overlap(deps, &keys).await?;
+
+    let id = Uuid::now_v7();
+    let command = Command::Start {
+        rollout: id,
+        model: request.model.clone(),
+        version: request.version,
+        targets,
+        strategy,
+        gates,
+    };
+    let (loaded, events) = deps
+        .store
+        .execute(id, &actor, &uncaused, Expect::Latest, |loaded| {
+            decide(&loaded.state, command.clone())
+        })
+        .await
+        .map_err(|e| exec_error(id, e))?;
+    deps.effects.after(id, &loaded.state, &events).await;
+    let started = loaded
+        .state
+        .started
+        .as_ref()
+        .ok_or_else(|| unavailable("the start was not recorded"))?;
+    let counts = started.strategy.cumulative_counts(started.targets.len());
+    let waves = counts
+        .iter()
+        .scan(0, |before, count| {
+            let size = count - *before;
+            *before = *count;
+            Some(size)
+        })
+        .collect();
+    tracing::info!(rollout = %id, model = %request.model, version = request.version, targets = keys.len(), "rollout started");
+    Ok(StartReply {
+        rollout: id,
+        targets: keys.len(),
+        waves,
+        sequence: loaded.last_sequence,
+    })
+}
+
+/// A device may be in one unfinished rollout at a time: two would fight over its key.
+async fn refuse_overlap(deps: &Deps, keys: &[DeviceKey]) -> Result<(), CommandError> {
+    let mut active = queries::active_ids(&deps.pool).await.map_err(unavailable)?;
+    active.extend(deps.store.cached_ids());
+    active.sort();
+    active.dedup();
+    for other in active {
+        let loaded = deps.store.load(other).await.map_err(unavailable)?;
+        if loaded.is_finished() {
+            continue;
+        }
+        let Some(started) = &loaded.state.started else {
+            continue;
+        };
+        if let Some(device) = keys.iter().find(|k| started.targets.contains(k)) {
+            return Err(CommandError::Conflict(format!(
+                "device {device} is in unfinished rollout {other} ({} v{}); wait for it, or cancel it",
+                started.model, started.version
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Pause, resume, cancel or roll back.
+pub async fn act(deps: &Deps, act: Act, request: &ActRequest) -> Result<ActReply, CommandError> {
+    let actor = operator(&request.actor)?;
+    let reason = || {
+        request
+            .reason
+            .clone()
+            .unwrap_or_else(|| format!("by {}", request.actor.trim()))
+    };
+    let command = match act {
+        Act::Pause => Command::Pause,
+        Act::Resume => Command::Resume,
+        Act::Cancel => Command::Cancel { reason: reason() },
+        Act::Rollback => Command::Rollback { reason: reason() },
+    };
+    let id = request.rollout;
+    let expect = Expect::Operator(request.expected_sequence);
+    let (loaded, events) = deps
+        .store
+        .execute(id, &actor, &uncaused, expect, |loaded| {
+            decide(&loaded.state, command.clone())
+        })
+        .await
+        .map_err(|e| exec_error(id, e))?;
+    deps.effects.after(id, &loaded.state, &events).await;
+    let status = loaded
+        .state
+        .status
+        .ok_or_else(|| CommandError::NotFound(format!("no rollout {id}")))?;
+    tracing::info!(rollout = %id, ?act, actor = %request.actor, ?status, "operator command recorded");
+    Ok(ActReply {
+        rollout: id,
+        status,
+        sequence: loaded.last_sequence,
+    })
+}

@@ -1,0 +1,149 @@
+//! Deployment as a NATS micro service ("deployment"): every endpoint under
+//! `edgeops.svc.deployment.*` ([`crate::api::endpoints`]) answers every request, a refusal
+//! included (micro-service error headers with a [`crate::api::codes`] code). Requests are
+//! handled concurrently, so two operators acting on one rollout race for real and the
+//! stream's sequence check picks the winner.
+
+use std::sync::Arc;
+
+use async_nats::service::error::Error as ServiceError;
+use async_nats::service::{Request, ServiceExt};
+use edgeops_contracts::subjects;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::SERVICE_NAME;
+use crate::api::{ActRequest, ListRequest, StartRequest, StatusRequest, codes, endpoints};
+use crate::client::Act;
+use crate::handlers::commands::{self, Deps};
+use crate::projection::queries;
+use crate::view::status_of;
+
+const ENDPOINTS: [&str; 7] = [
+    endpoints::START,
+    endpoints::PAUSE,
+    endpoints::RESUME,
+    endpoints::CANCEL,
+    endpoints::ROLLBACK,
+    endpoints::STATUS,
+    endpoints::LIST,
+];
+
+fn error(code: usize, status: impl Into<String>) -> ServiceError {
+    ServiceError {
+        status: status.into(),
+        code,
+    }
+}
+
+fn body<T: DeserializeOwned>(payload: &[u8], shape: &str) -> Result<T, ServiceError> {
+    serde_json::from_slice(payload)
+        .map_err(|e| error(codes::BAD_REQUEST, format!("expected {shape}: {e}")))
+}
+
+fn reply<T: Serialize>(value: &T) -> Result<Vec<u8>, ServiceError> {
+    serde_json::to_vec(value).map_err(|e| error(codes::INTERNAL, e.to_string()))
+}
+
+/// Answers one request to `endpoint`.
+pub async fn answer(deps: &Deps, endpoint: &str, payload: &[u8]) -> Result<Vec<u8>, ServiceError> {
+    let refused = |e: commands::CommandError| error(e.code(), e.to_string());
+    let act = |act: Act| async move {
+        let request: ActRequest = body(
+            payload,
+            r#"{"rollout","actor","reason"?,"expected_sequence"?}"#,
+        )?;
+        reply(&commands::act(deps, act, &request).await.map_err(refused)?)
+    };
+    match endpoint {
+        endpoints::START => {
+            let request: StartRequest = body(
+                payload,
+                r#"{"model","version","selector":{"sites","tags","devices"},"strategy"?,"gates"?,"actor"}"#,
+            )?;
+            reply(&commands::start(deps, &request).await.map_err(refused)?)
+        }
+        endpoints::PAUSE => act(Act::Pause).await,
+        endpoints::RESUME => act(Act::Resume).await,
+        endpoints::CANCEL => act(Act::Cancel).await,
+        endpoints::ROLLBACK => act(Act::Rollback).await,
+        endpoints::STATUS => {
+            let request: StatusRequest = body(payload, r#"{"rollout"}"#)?;
+            let loaded = deps
+                .store
+                .load(request.rollout)
+                .await
+                .map_err(|e| error(codes::UNAVAILABLE, e.to_string()))?;
+            match status_of(request.rollout, &loaded) {
+                Some(status) => reply(&status),
+                None => Err(error(
+                    codes::NOT_FOUND,
+                    format!("no rollout {}", request.rollout),
+                )),
+            }
+        }
+        endpoints::LIST => {
+            let request: ListRequest = if payload.is_empty() {
+                ListRequest::default()
+            } else {
+                body(payload, r#"{"active"?,"limit"?}"#)?
+            };
+            let rollouts = queries::list(&deps.pool, &request)
+                .await
+                .map_err(|e| error(codes::UNAVAILABLE, e.to_string()))?;
+            reply(&rollouts)
+        }
+        other => Err(error(codes::NOT_FOUND, format!("no endpoint {other}"))),
+    }
+}
+
+/// Registers the micro service and answers until `shutdown`, then finishes the requests in
+/// hand before it deregisters.
+pub async fn serve(
+    client: async_nats::Client,
+    deps: Arc<Deps>,
+    shutdown: CancellationToken,
+) -> Result<(), async_nats::Error> {
+    let service = client
+        .service_builder()
+        .description("Rollouts of model versions: canary, waves, health gates, rollback")
+        .start(SERVICE_NAME, env!("CARGO_PKG_VERSION"))
+        .await?;
+    let group = service.group(subjects::service_group(SERVICE_NAME));
+    let mut streams: Vec<BoxStream<'static, (&'static str, Request)>> = Vec::new();
+    for name in ENDPOINTS {
+        let endpoint = group.endpoint(name).await?;
+        streams.push(endpoint.map(move |request| (name, request)).boxed());
+    }
+    let mut requests = futures::stream::select_all(streams);
+    let mut in_flight = JoinSet::new();
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+            next = requests.next() => {
+                let Some((endpoint, request)) = next else { break };
+                let deps = deps.clone();
+                in_flight.spawn(async move { respond(&deps, endpoint, request).await });
+            }
+        }
+    }
+    while in_flight.join_next().await.is_some() {}
+    service.stop().await?;
+    Ok(())
+}
+
+#[tracing::instrument(name = "edgeops.deployment.request", skip(deps, request))]
+async fn respond(deps: &Deps, endpoint: &'static str, request: Request) {
+    let outcome = answer(deps, endpoint, &request.message.payload).await;
+    if let Err(err) = &outcome {
+        tracing::info!(code = err.code, status = %err.status, "deployment request refused");
+    }
+    if let Err(err) = request.respond(outcome.map(Into::into)).await {
+        tracing::warn!(error = %err, "answering a deployment request failed");
+    }
+}
