@@ -85,7 +85,12 @@ pub async fn wait_for_version(
         if let Ok(versions) = registry.versions(model).await {
             for summary in versions {
                 let detail = registry.version(model, summary.version).await?;
-                if detail.lineage.training_run == done.run && detail.signer_key_id.is_some() {
+                // Signed, and through auto-staging (moved, or refused on record).
+                let staged = !detail.stage_history.is_empty() || !detail.gate_failures.is_empty();
+                if detail.lineage.training_run == done.run
+                    && detail.signer_key_id.is_some()
+                    && staged
+                {
                     return Ok(detail);
                 }
             }
