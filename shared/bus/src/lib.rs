@@ -8,6 +8,7 @@ pub mod dead_letter;
 pub mod history;
 pub mod provision;
 pub mod publish;
+pub mod service;
 pub mod sites;
 pub mod topology;
 
@@ -17,6 +18,7 @@ pub use dead_letter::DeadLetterSink;
 pub use history::{HistoryError, read_subject, read_subject_after};
 pub use provision::{ProvisionError, ProvisionReport, Topology, provision};
 pub use publish::{PublishEventError, publish_event};
+pub use service::CallError;
 
 pub use async_nats;
 

@@ -6,14 +6,10 @@
 
 use std::sync::Arc;
 
+use async_nats::service::Request;
 use async_nats::service::error::Error as ServiceError;
-use async_nats::service::{Request, ServiceExt};
-use edgeops_contracts::subjects;
-use futures::StreamExt;
-use futures::stream::BoxStream;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::SERVICE_NAME;
@@ -108,33 +104,18 @@ pub async fn serve(
     deps: Arc<Deps>,
     shutdown: CancellationToken,
 ) -> Result<(), async_nats::Error> {
-    let service = client
-        .service_builder()
-        .description("Rollouts of model versions: canary, waves, health gates, rollback")
-        .start(SERVICE_NAME, env!("CARGO_PKG_VERSION"))
-        .await?;
-    let group = service.group(subjects::service_group(SERVICE_NAME));
-    let mut streams: Vec<BoxStream<'static, (&'static str, Request)>> = Vec::new();
-    for name in ENDPOINTS {
-        let endpoint = group.endpoint(name).await?;
-        streams.push(endpoint.map(move |request| (name, request)).boxed());
-    }
-    let mut requests = futures::stream::select_all(streams);
-    let mut in_flight = JoinSet::new();
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
-            next = requests.next() => {
-                let Some((endpoint, request)) = next else { break };
-                let deps = deps.clone();
-                in_flight.spawn(async move { respond(&deps, endpoint, request).await });
-            }
-        }
-    }
-    while in_flight.join_next().await.is_some() {}
-    service.stop().await?;
-    Ok(())
+    edgeops_bus::service::serve(
+        client,
+        SERVICE_NAME,
+        "Rollouts of model versions: canary, waves, health gates, rollback",
+        &ENDPOINTS,
+        shutdown,
+        move |endpoint, request| {
+            let deps = deps.clone();
+            async move { respond(&deps, endpoint, request).await }
+        },
+    )
+    .await
 }
 
 #[tracing::instrument(name = "edgeops.deployment.request", skip(deps, request))]

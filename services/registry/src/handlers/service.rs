@@ -8,16 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::Context;
+use async_nats::service::Request;
 use async_nats::service::error::Error as ServiceError;
-use async_nats::service::{Request, ServiceExt};
-use edgeops_contracts::subjects;
 use edgeops_contracts::training::{ProdQuery, ProdReply};
-use futures::StreamExt;
-use futures::stream::BoxStream;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::PgPool;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::SERVICE_NAME;
@@ -165,33 +161,18 @@ pub async fn serve(
     ctx: Arc<ServiceContext>,
     shutdown: CancellationToken,
 ) -> Result<(), async_nats::Error> {
-    let service = client
-        .service_builder()
-        .description("Model registry: versions, stages, promotion gates, signed manifests")
-        .start(SERVICE_NAME, env!("CARGO_PKG_VERSION"))
-        .await?;
-    let group = service.group(subjects::service_group(SERVICE_NAME));
-    let mut streams: Vec<BoxStream<'static, (&'static str, Request)>> = Vec::new();
-    for name in ENDPOINTS {
-        let endpoint = group.endpoint(name).await?;
-        streams.push(endpoint.map(move |request| (name, request)).boxed());
-    }
-    let mut requests = futures::stream::select_all(streams);
-    let mut in_flight = JoinSet::new();
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
-            next = requests.next() => {
-                let Some((endpoint, request)) = next else { break };
-                let ctx = ctx.clone();
-                in_flight.spawn(async move { respond(&ctx, endpoint, request).await });
-            }
-        }
-    }
-    while in_flight.join_next().await.is_some() {}
-    service.stop().await?;
-    Ok(())
+    edgeops_bus::service::serve(
+        client,
+        SERVICE_NAME,
+        "Model registry: versions, stages, promotion gates, signed manifests",
+        &ENDPOINTS,
+        shutdown,
+        move |endpoint, request| {
+            let ctx = ctx.clone();
+            async move { respond(&ctx, endpoint, request).await }
+        },
+    )
+    .await
 }
 
 #[tracing::instrument(name = "edgeops.registry.request", skip(ctx, request))]

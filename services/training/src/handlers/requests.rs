@@ -3,11 +3,10 @@
 //! `edgeops.svc.training.run` returns a run's events. Every request gets a reply, errors included.
 
 use async_nats::jetstream::Context;
-use async_nats::service::{Request, Service, ServiceExt};
+use async_nats::service::Request;
 use edgeops_contracts::training::{RUN_AGGREGATE, RunAccepted, RunCommand, RunRequest, Trigger};
 use edgeops_contracts::{Actor, SiteId, streams, subjects};
 use edgeops_features::FeatureSpec;
-use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::SERVICE_NAME;
@@ -85,40 +84,37 @@ async fn handle_run(
     serde_json::to_vec(&values).map_err(|e| error(500, e.to_string()))
 }
 
-/// Registers the micro service and answers until `shutdown`.
+/// Registers the micro service and answers until `shutdown`, then finishes the requests in
+/// hand before it deregisters.
 pub async fn serve(
     client: async_nats::Client,
     js: Context,
     shutdown: CancellationToken,
 ) -> Result<(), async_nats::Error> {
-    let service: Service = client
-        .service_builder()
-        .description("Trains forecast models on feature rows and exports them to ONNX")
-        .start(SERVICE_NAME, env!("CARGO_PKG_VERSION"))
-        .await?;
-    let group = service.group(subjects::service_group(SERVICE_NAME));
-    let mut requests = group.endpoint("request").await?;
-    let mut runs = group.endpoint("run").await?;
-    loop {
-        let (request, reply) = tokio::select! {
-            () = shutdown.cancelled() => break,
-            Some(request) = requests.next() => {
-                let reply = handle_request(&js, &request).await;
-                (request, reply)
-            }
-            Some(request) = runs.next() => {
-                let reply = handle_run(&js, &request).await;
-                (request, reply)
-            }
-            else => break,
-        };
-        if let Err(err) = &reply {
-            tracing::info!(code = err.code, status = %err.status, "training request refused");
-        }
-        if let Err(err) = request.respond(reply.map(Into::into)).await {
-            tracing::warn!(error = %err, "answering a training request failed");
-        }
+    edgeops_bus::service::serve(
+        client,
+        SERVICE_NAME,
+        "Trains forecast models on feature rows and exports them to ONNX",
+        &["request", "run"],
+        shutdown,
+        move |endpoint, request| {
+            let js = js.clone();
+            async move { respond(&js, endpoint, request).await }
+        },
+    )
+    .await
+}
+
+async fn respond(js: &Context, endpoint: &'static str, request: Request) {
+    let reply = if endpoint == "run" {
+        handle_run(js, &request).await
+    } else {
+        handle_request(js, &request).await
+    };
+    if let Err(err) = &reply {
+        tracing::info!(code = err.code, status = %err.status, "training request refused");
     }
-    service.stop().await?;
-    Ok(())
+    if let Err(err) = request.respond(reply.map(Into::into)).await {
+        tracing::warn!(error = %err, "answering a training request failed");
+    }
 }
