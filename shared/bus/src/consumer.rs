@@ -36,6 +36,27 @@ pub trait BatchHandler: Send + Sync + 'static {
     fn handle(&self, batch: &[Message]) -> impl Future<Output = Vec<Outcome>> + Send;
 }
 
+/// Handles a batch one message at a time, in stream order, for handlers whose messages must
+/// apply in order (projections): once one is to be retried, every later one is retried too, so
+/// nothing overtakes it.
+pub async fn in_stream_order<'m, F, Fut>(batch: &'m [Message], mut handle_one: F) -> Vec<Outcome>
+where
+    F: FnMut(&'m Message) -> Fut,
+    Fut: Future<Output = Outcome>,
+{
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(batch.len());
+    for message in batch {
+        let outcome = match outcomes.last() {
+            Some(Outcome::Retry { reason }) => Outcome::Retry {
+                reason: format!("an earlier event is being retried: {reason}"),
+            },
+            _ => handle_one(message).await,
+        };
+        outcomes.push(outcome);
+    }
+    outcomes
+}
+
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
     pub stream: String,

@@ -16,18 +16,7 @@ pub struct ProjectionHandler {
 
 impl edgeops_bus::BatchHandler for ProjectionHandler {
     async fn handle(&self, batch: &[Message]) -> Vec<Outcome> {
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for message in batch {
-            let outcome = match outcomes.last() {
-                // Keep stream order: nothing after a retried event is applied before it.
-                Some(Outcome::Retry { reason }) => Outcome::Retry {
-                    reason: format!("an earlier event is being retried: {reason}"),
-                },
-                _ => self.handle_one(message).await,
-            };
-            outcomes.push(outcome);
-        }
-        outcomes
+        edgeops_bus::consumer::in_stream_order(batch, |message| self.handle_one(message)).await
     }
 }
 
