@@ -16,6 +16,9 @@ use crate::forward::cursor::Cursor;
 use crate::forward::{Forwarder, ForwarderStats};
 use crate::inference::{self, InferenceStats, Links};
 
+/// How long a stopping gateway waits for the leaf to take its last messages.
+const FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Runs the gateway until `shutdown` resolves.
 pub async fn run(
     config: GatewayConfig,
@@ -111,7 +114,15 @@ pub async fn run_with_all_stats(
     for task in inference_tasks {
         let _ = task.await;
     }
-    client.flush().await.context("flushing")?;
+    // Readings and the cursor are already safe in the leaf's JetStream; what a flush still
+    // sends is forecasts. A leaf that is gone must not hold the stop up forever.
+    match tokio::time::timeout(FLUSH_TIMEOUT, client.flush()).await {
+        Ok(flushed) => flushed.context("flushing")?,
+        Err(_) => tracing::warn!(
+            %site,
+            "the leaf did not take the last messages within {FLUSH_TIMEOUT:?}; stopping without them"
+        ),
+    }
     tracing::info!(%site, forwarded = stats.forwarded.load(Ordering::Relaxed), cursor = stats.cursor.load(Ordering::Relaxed), "edge gateway stopped");
     result
 }
