@@ -138,13 +138,19 @@ pub async fn version(
     version: u32,
 ) -> Result<Option<VersionDetail>, ProjectionError> {
     let number = i32::try_from(version).unwrap_or(i32::MAX);
+    // One snapshot for the three reads: the projection applies a stage change (the version's
+    // stage and its history row) in one transaction, and an answer must not mix before and after.
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
     let row: Option<VersionRow> = sqlx::query_as(&format!(
         "WITH current_prod AS ({CURRENT_PROD}) {VERSION_COLUMNS}
          WHERE v.model = $1 AND v.version = $2"
     ))
     .bind(model.as_str())
     .bind(number)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = row else { return Ok(None) };
     let changes: Vec<(String, String, serde_json::Value, String, DateTime<Utc>)> = sqlx::query_as(
@@ -153,7 +159,7 @@ pub async fn version(
     )
     .bind(model.as_str())
     .bind(number)
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await?;
     let failures: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
         "SELECT to_stage, gate, reason, failed_at FROM registry.gate_failures
@@ -161,8 +167,9 @@ pub async fn version(
     )
     .bind(model.as_str())
     .bind(number)
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     let mut stage_history = Vec::with_capacity(changes.len());
     for (from, to, actor, reason, at) in changes {
         stage_history.push(StageChangeRecord {
