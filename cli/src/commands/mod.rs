@@ -32,3 +32,9 @@ impl HubArgs {
         ))
     }
 }
+
+/// Prints a service's answer as pretty JSON (the `--json` of `models` and `rollout`).
+pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

@@ -8,9 +8,8 @@ use edgeops_contracts::training::{ProdQuery, Scope};
 use edgeops_registry::api::{ArchiveRequest, PromoteRequest, codes};
 use edgeops_registry::client::{ClientError, RegistryClient};
 use edgeops_registry::domain::Stage;
-use serde::Serialize;
 
-use super::HubArgs;
+use super::{HubArgs, print_json};
 
 #[derive(Debug, clap::Args)]
 pub struct ModelsArgs {
@@ -104,11 +103,6 @@ fn explain(err: ClientError) -> anyhow::Error {
         codes::BAD_REQUEST => anyhow!("bad request: {message}"),
         _ => anyhow!("the registry failed ({code}): {message}"),
     }
-}
-
-fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
 }
 
 pub async fn run(args: ModelsArgs) -> anyhow::Result<()> {

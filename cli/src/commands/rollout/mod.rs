@@ -10,10 +10,9 @@ use anyhow::anyhow;
 use edgeops_deployment::api::{ActRequest, ListRequest, RolloutStatus, StartRequest, codes};
 use edgeops_deployment::client::{Act, ClientError, DeploymentClient};
 use edgeops_deployment::domain::{GateSettings, Selector, Status, Strategy};
-use serde::Serialize;
 use uuid::Uuid;
 
-use super::HubArgs;
+use super::{HubArgs, print_json};
 
 #[derive(Debug, clap::Args)]
 pub struct RolloutArgs {
@@ -139,11 +138,6 @@ fn explain(err: ClientError) -> anyhow::Error {
         codes::BAD_REQUEST => anyhow!("bad request: {message}"),
         _ => anyhow!("deployment failed ({code}): {message}"),
     }
-}
-
-fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
 }
 
 fn act_request(rollout: Uuid, operator: Operator, reason: Option<String>) -> ActRequest {
