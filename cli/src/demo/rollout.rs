@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use async_nats::jetstream::stream::LastRawMessageErrorKind;
 use edgeops_contracts::deployment::Forecast;
 use edgeops_contracts::streams;
 use edgeops_contracts::{DeviceId, SiteId, subjects};
@@ -96,7 +97,8 @@ pub async fn latest_forecast(
         .await
     {
         Ok(message) => Ok(Some(serde_json::from_slice(&message.payload)?)),
-        Err(_) => Ok(None),
+        Err(err) if err.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(None),
+        Err(err) => Err(err.into()),
     }
 }
 
