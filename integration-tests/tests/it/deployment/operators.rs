@@ -7,7 +7,7 @@ use std::time::Duration;
 use edgeops_contracts::Actor;
 use edgeops_deployment::api::{ActRequest, ListRequest, StartReply, StartRequest, codes};
 use edgeops_deployment::client::{Act, ClientError, DeploymentClient};
-use edgeops_deployment::domain::{GateSettings, Selector, Status};
+use edgeops_deployment::domain::{GateSettings, Selector, Status, Strategy};
 use edgeops_integration_tests::services::{spawn_deployment, spawn_registry};
 use edgeops_integration_tests::{TestStack, check, wait_until};
 use edgeops_registry::client::RegistryClient;
@@ -152,6 +152,44 @@ async fn deployment_two_operators_at_once_one_wins_the_other_is_told_why() {
         .await
         .unwrap_err();
     assert_eq!(unknown.code(), Some(codes::NOT_FOUND), "{unknown}");
+
+    // Bad input is refused with a reason and changes nothing.
+    let garbage: Result<StartReply, _> = edgeops_bus::service::call(
+        &stack.hub_client().await,
+        edgeops_deployment::SERVICE_NAME,
+        "start",
+        &serde_json::json!({"model": MODEL, "version": "one"}),
+    )
+    .await;
+    let garbage = garbage.unwrap_err();
+    assert_eq!(garbage.code(), Some(codes::BAD_REQUEST), "{garbage}");
+    let no_canary = client
+        .start(&StartRequest {
+            strategy: Some(Strategy {
+                canary_share: 0.0,
+                waves: vec![1.0],
+            }),
+            ..request.clone()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(no_canary.code(), Some(codes::BAD_REQUEST), "{no_canary}");
+    for selector in [
+        Selector::default(),
+        Selector {
+            devices: vec!["room-without-a-site".into()],
+            ..Selector::default()
+        },
+    ] {
+        let refused = client
+            .start(&StartRequest {
+                selector,
+                ..request.clone()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Some(codes::BAD_REQUEST), "{refused}");
+    }
 
     // The projection lists both, with their current status and last actor.
     wait_until("the list to catch up", Duration::from_secs(20), || async {
