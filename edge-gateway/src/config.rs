@@ -23,7 +23,7 @@ pub struct GatewayConfig {
     )]
     pub leaf_url: String,
     /// Readings forwarded per batch (each batch is acknowledged by the hub before the next).
-    #[arg(long, env = "EDGEOPS_FORWARD_BATCH", default_value_t = 500)]
+    #[arg(long, env = "EDGEOPS_FORWARD_BATCH", default_value_t = DEFAULT_FORWARD_BATCH)]
     pub batch_size: usize,
     /// Longest wait to fill a forward batch, in milliseconds.
     #[arg(long, env = "EDGEOPS_FORWARD_LINGER_MS", default_value_t = 20)]
@@ -70,6 +70,9 @@ pub struct GatewayConfig {
     pub forward_forecasts: bool,
 }
 
+/// Raw readings the forwarder plans, packs and sends per batch, unless configured otherwise.
+pub const DEFAULT_FORWARD_BATCH: usize = 500;
+
 fn parse_site(value: &str) -> Result<SiteId, String> {
     SiteId::parse(value).map_err(|e| e.to_string())
 }
@@ -79,7 +82,7 @@ impl GatewayConfig {
         Self {
             site,
             leaf_url: leaf_url.into(),
-            batch_size: 500,
+            batch_size: DEFAULT_FORWARD_BATCH,
             batch_linger_ms: 20,
             raw_retention_hours: 168,
             raw_max_bytes: 2 * 1024 * 1024 * 1024,

@@ -117,7 +117,10 @@ fn dry_run(args: &ReplayArgs, replay: &Replay, limit: usize) -> anyhow::Result<(
     );
     println!("  raw readings          {:>12}", r.raw_readings);
     println!("  forwarded readings    {:>12}", r.forwarded_readings);
-    println!("  aggregate messages    {:>12}", r.aggregate_messages);
+    println!(
+        "  hub messages          {:>12}  (of them aggregate packs {})",
+        r.forwarded_messages, r.aggregate_messages
+    );
     println!("  raw bytes             {:>12}", r.raw_bytes);
     println!(
         "  forwarded bytes       {:>12}  (readings {}, aggregates {})",

@@ -101,14 +101,14 @@ pub async fn summary(
 ) -> anyhow::Result<()> {
     let g = &s.gateway;
     let forwarded = g.forwarded_readings.load(Ordering::Relaxed);
-    let aggregates = g.forwarded.load(Ordering::Relaxed) - forwarded;
+    let hub_messages = g.forwarded.load(Ordering::Relaxed);
     step("summary");
     println!(
         "    published at the site      {} readings (+{} malformed)",
         s.published, s.malformed
     );
     println!(
-        "    forwarded to the hub       {forwarded} readings, {aggregates} aggregate messages"
+        "    forwarded to the hub       {forwarded} readings and the window aggregates, in {hub_messages} hub messages (packed per device)"
     );
     println!(
         "    bytes raw -> forwarded     {} -> {} ({:.1}%; the reduction policy decides what travels)",

@@ -1,13 +1,15 @@
 //! What a site's gateway would send to the hub for a stream of readings: the readings go through
-//! the same `SitePlanner` the forwarder uses, nothing is published. Bytes are payload bytes,
-//! counted the way the forwarder's `ForwarderStats` counts them, so the ratio is the one the
-//! demo and the gateway's metrics report.
+//! the same `SitePlanner` the forwarder uses, in batches of the forwarder's default size, and
+//! each batch is packed as the forwarder packs it; nothing is published. Bytes are counted the
+//! way the forwarder's `ForwarderStats` counts them, so the ratio is the one the demo and the
+//! gateway's metrics report.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use edgeops_contracts::{SiteId, subjects};
-use edgeops_edge_gateway::reduction::{ReductionPolicy, SitePlanner};
+use edgeops_edge_gateway::config::DEFAULT_FORWARD_BATCH;
+use edgeops_edge_gateway::reduction::{Outgoing, PackLimits, ReductionPolicy, SitePlanner, pack};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -18,9 +20,12 @@ pub struct ByteReport {
     pub raw_bytes: u64,
     /// Reduced readings sent to the hub.
     pub forwarded_readings: u64,
-    /// Window-aggregate messages sent to the hub (each holds the windows one reading closed).
+    /// Hub messages (each a pack of one device's readings, or of its aggregates, per batch).
+    pub forwarded_messages: u64,
+    /// Of them, window-aggregate messages.
     pub aggregate_messages: u64,
-    /// Every byte sent to the hub: reduced readings plus aggregates.
+    /// Every byte sent to the hub: payloads of the packed readings and aggregates, plus each
+    /// message's de-duplication header.
     pub forwarded_bytes: u64,
     /// Of `forwarded_bytes`, the aggregates' share.
     pub aggregate_bytes: u64,
@@ -62,8 +67,6 @@ impl ByteReport {
     }
 
     fn count_aggregates(&mut self, payload: &[u8]) {
-        self.aggregate_messages += 1;
-        self.aggregate_bytes += payload.len() as u64;
         let Ok(Value::Array(windows)) = serde_json::from_slice::<Value>(payload) else {
             return;
         };
@@ -86,25 +89,44 @@ pub fn measure(
 ) -> ByteReport {
     let mut planner = SitePlanner::default();
     let mut report = ByteReport::default();
+    let mut batch: Vec<Outgoing> = Vec::new();
     for (sequence, (subject, payload)) in (1u64..).zip(readings) {
         report.raw_readings += 1;
         report.raw_bytes += payload.len() as u64;
-        let outgoing = planner.plan(
+        batch.extend(planner.plan(
             policy,
             site.as_str(),
             sequence,
             &subject,
             payload.as_bytes(),
             now,
-        );
-        for message in outgoing {
-            report.forwarded_bytes += message.wire_bytes() as u64;
+        ));
+        if sequence % DEFAULT_FORWARD_BATCH as u64 == 0 {
+            report.count_batch(std::mem::take(&mut batch));
+        }
+    }
+    report.count_batch(batch);
+    report
+}
+
+impl ByteReport {
+    /// Counts one forwarder batch: what it planned, then the packed messages it sends.
+    fn count_batch(&mut self, planned: Vec<Outgoing>) {
+        for message in &planned {
             if subjects::parse_aggregate_subject(&message.subject).is_some() {
-                report.count_aggregates(&message.payload);
+                self.count_aggregates(&message.payload);
             } else {
-                report.count_reading(&message.payload);
+                self.count_reading(&message.payload);
+            }
+        }
+        for message in pack(planned, PackLimits::default()) {
+            let bytes = message.wire_bytes() as u64;
+            self.forwarded_messages += 1;
+            self.forwarded_bytes += bytes;
+            if subjects::parse_aggregate_subject(&message.subject).is_some() {
+                self.aggregate_messages += 1;
+                self.aggregate_bytes += bytes;
             }
         }
     }
-    report
 }

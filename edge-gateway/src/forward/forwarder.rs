@@ -1,5 +1,6 @@
 //! The forwarder: reads the local stream in order from the cursor, applies the site's reduction
-//! policy, publishes what it selects to the hub with `Nats-Msg-Id = <site>:<local sequence>`,
+//! policy, packs what it selects per device (one hub message per device and batch, see
+//! [`crate::reduction::pack`]), publishes it with `Nats-Msg-Id = <site>:<last local sequence>`,
 //! waits for the hub's acknowledgement of the whole batch, then advances the cursor. A failed
 //! batch (link down, hub busy) is retried from the cursor with backoff, re-planned from the
 //! reduction state before it: nothing is skipped, and what the hub already stored is
@@ -26,7 +27,9 @@ use tracing::Instrument;
 
 use super::cursor::Cursor;
 use super::resend::ResendGuard;
-use crate::reduction::{Outgoing, ReductionPolicy, SitePlanner, sequence_of_message_id};
+use crate::reduction::{
+    HubMessage, Outgoing, PackLimits, ReductionPolicy, SitePlanner, pack, sequence_of_message_id,
+};
 
 /// Counters since start.
 #[derive(Default)]
@@ -34,13 +37,14 @@ pub struct ForwarderStats {
     /// Raw readings read from the local stream, and their payload bytes.
     pub raw: AtomicU64,
     pub raw_bytes: AtomicU64,
-    /// Messages sent to the hub (reduced readings and aggregates), and their payload bytes.
+    /// Messages sent to the hub (packs of readings, packs of aggregates), and their bytes.
     pub forwarded: AtomicU64,
     pub forwarded_bytes: AtomicU64,
-    /// Of `forwarded`: reduced readings (the rest are aggregate messages).
+    /// Readings those messages carried.
     pub forwarded_readings: AtomicU64,
     pub failed_batches: AtomicU64,
-    /// Messages not resent after a failure because the hub already had them.
+    /// Planned readings and aggregate messages not resent after a failure because the hub
+    /// already had them.
     pub resend_skipped: AtomicU64,
     pub cursor: AtomicU64,
 }
@@ -68,6 +72,7 @@ pub struct Forwarder {
     pub cursor: Cursor,
     pub batch_size: usize,
     pub batch_linger: Duration,
+    pub pack_limits: PackLimits,
     pub stats: Arc<ForwarderStats>,
 }
 
@@ -176,15 +181,16 @@ impl Forwarder {
             let span = tracing::info_span!("edgeops.gateway.forward_batch", site = %self.site, readings = batch.len(), last_sequence);
             let first_sequence = position + 1;
             let (outgoing, before) = self.plan(&batch);
+            let check = guard.must_check(first_sequence);
             // Counted as planned: what a failed attempt already delivered (and the check below
             // then skips) reached the hub all the same, and was not counted when it failed.
-            let tally = Tally::of(&outgoing);
-            let check = guard.must_check(first_sequence);
-            match self.send(outgoing, &batch, check).instrument(span).await {
-                Ok((_, skipped)) => {
+            let planned = check.then(|| Tally::of(&pack(outgoing.clone(), self.pack_limits)));
+            let tally = match self.send(outgoing, &batch, check).instrument(span).await {
+                Ok((sent, skipped)) => {
                     if check {
                         guard.checked(skipped);
                     }
+                    planned.unwrap_or_else(|| Tally::of(&sent))
                 }
                 Err(err) => {
                     // The same readings are planned again from the same state when resent, and
@@ -277,14 +283,14 @@ impl Forwarder {
         (outgoing, before)
     }
 
-    /// Sends a planned batch (minus what the hub already has, when `check`); returns what was
-    /// sent and how many were found already on the hub.
+    /// Sends a planned batch (minus what the hub already has, when `check`), packed; returns
+    /// what was sent and how many planned messages were found already on the hub.
     async fn send(
         &self,
         outgoing: Vec<Outgoing>,
         batch: &[Message],
         check: bool,
-    ) -> Result<(Vec<Outgoing>, usize), BatchError> {
+    ) -> Result<(Vec<HubMessage>, usize), BatchError> {
         let planned = outgoing.len();
         let outgoing = if check {
             self.skip_already_on_hub(outgoing).await?
@@ -292,11 +298,12 @@ impl Forwarder {
             outgoing
         };
         let skipped = planned - outgoing.len();
-        let trace_bytes = self.publish(&outgoing, batch).await?;
+        let packed = pack(outgoing, self.pack_limits);
+        let trace_bytes = self.publish(&packed, batch).await?;
         self.stats
             .forwarded_bytes
             .fetch_add(trace_bytes, Ordering::Relaxed);
-        Ok((outgoing, skipped))
+        Ok((packed, skipped))
     }
 
     /// Drops what the hub already stored. The hub's last message on each subject names, in its
@@ -350,7 +357,7 @@ impl Forwarder {
 
     /// Publishes every outgoing message, pipelined, then waits for every acknowledgement.
     /// Returns the trace-context bytes it added (the rest of the framing is `wire_bytes`).
-    async fn publish(&self, outgoing: &[Outgoing], batch: &[Message]) -> Result<u64, BatchError> {
+    async fn publish(&self, outgoing: &[HubMessage], batch: &[Message]) -> Result<u64, BatchError> {
         // One trace context per batch is enough to follow it from here to Postgres: a sensor's
         // own, or this batch's span, on the first message only (headers cost uplink bytes).
         let traceparent = batch.iter().find_map(|m| {
@@ -396,7 +403,7 @@ impl Forwarder {
     }
 }
 
-/// What one batch puts on the hub: messages, of them readings (not aggregates), and bytes.
+/// What one batch puts on the hub: messages, the readings they carry, and bytes.
 #[derive(Debug, Clone, Copy)]
 struct Tally {
     messages: u64,
@@ -405,14 +412,11 @@ struct Tally {
 }
 
 impl Tally {
-    fn of(outgoing: &[Outgoing]) -> Self {
+    fn of(sent: &[HubMessage]) -> Self {
         Self {
-            messages: outgoing.len() as u64,
-            readings: outgoing
-                .iter()
-                .filter(|o| subjects::parse_aggregate_subject(&o.subject).is_none())
-                .count() as u64,
-            bytes: outgoing.iter().map(|o| o.wire_bytes() as u64).sum(),
+            messages: sent.len() as u64,
+            readings: sent.iter().map(|m| m.readings).sum(),
+            bytes: sent.iter().map(|m| m.wire_bytes() as u64).sum(),
         }
     }
 }

@@ -9,11 +9,13 @@
 //! publishes what comes out.
 
 pub mod aggregate;
+pub mod pack;
 pub mod plan;
 pub mod policy;
 pub mod reducer;
 
 pub use aggregate::WindowAggregate;
-pub use plan::{Outgoing, SitePlanner, sequence_of_message_id};
+pub use pack::{HubMessage, PackLimits, pack};
+pub use plan::{Body, Outgoing, SitePlanner, sequence_of_message_id};
 pub use policy::{MetricRule, ReductionPolicy};
 pub use reducer::{ForwardKind, Reduced, Reducer};

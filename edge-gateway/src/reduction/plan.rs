@@ -17,6 +17,18 @@ pub struct Outgoing {
     pub message_id: String,
     /// The local stream sequence of the raw reading it comes from.
     pub sequence: u64,
+    pub body: Body,
+}
+
+/// What an [`Outgoing`] message carries, which decides how it may be packed with others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// One reduced reading (a JSON object).
+    Reading,
+    /// A JSON array of window aggregates.
+    Aggregates,
+    /// A raw payload the gateway could not validate, forwarded as it came for ingest to judge.
+    Unchecked,
 }
 
 /// The local sequence a forwarded message's `Nats-Msg-Id` (`<site>:<sequence>[:suffix]`) names.
@@ -59,6 +71,7 @@ impl SitePlanner {
                         payload,
                         message_id,
                         sequence,
+                        body: Body::Unchecked,
                     }];
                 }
             };
@@ -74,6 +87,7 @@ impl SitePlanner {
                 payload: forward_payload(kind, &forwarded),
                 message_id: message_id.clone(),
                 sequence,
+                body: Body::Reading,
             });
         }
         if !reduced.aggregates.is_empty() {
@@ -82,6 +96,7 @@ impl SitePlanner {
                 payload: serde_json::to_vec(&reduced.aggregates).unwrap_or_default(),
                 message_id: format!("{message_id}:aggregates"),
                 sequence,
+                body: Body::Aggregates,
             });
         }
         out
@@ -119,7 +134,7 @@ fn compact_number(value: f64) -> Value {
 }
 
 /// NATS framing of a forwarded message's headers (`NATS/1.0`, `Nats-Msg-Id`, blank line).
-fn id_header_bytes(message_id: &str) -> usize {
+pub(super) fn id_header_bytes(message_id: &str) -> usize {
     "NATS/1.0\r\nNats-Msg-Id: \r\n\r\n".len() + message_id.len()
 }
 
@@ -130,22 +145,34 @@ impl Outgoing {
     }
 }
 
-/// Removes local-only metrics from a payload that is a JSON object; other payloads are returned
-/// unchanged (they carry no metric to mark).
+/// Removes local-only metrics from a payload that is a JSON object, or an array of them (several
+/// readings in one message); other payloads are returned unchanged (they carry no metric to mark).
 fn strip_local_only(policy: &ReductionPolicy, payload: &[u8]) -> Vec<u8> {
     if policy.local_only.is_empty() {
         return payload.to_vec();
     }
     match serde_json::from_slice::<Value>(payload) {
         Ok(Value::Object(mut object)) => {
-            if let Some(Value::Object(metrics)) = object.get_mut("metrics") {
-                metrics.retain(|key, _| !policy.local_only.contains(key));
-            }
-            object.retain(|key, _| !policy.local_only.contains(key));
+            strip_object(policy, &mut object);
             serde_json::to_vec(&Value::Object(object)).unwrap_or_default()
+        }
+        Ok(Value::Array(mut elements)) => {
+            for element in &mut elements {
+                if let Value::Object(object) = element {
+                    strip_object(policy, object);
+                }
+            }
+            serde_json::to_vec(&Value::Array(elements)).unwrap_or_default()
         }
         _ => payload.to_vec(),
     }
+}
+
+fn strip_object(policy: &ReductionPolicy, object: &mut serde_json::Map<String, Value>) {
+    if let Some(Value::Object(metrics)) = object.get_mut("metrics") {
+        metrics.retain(|key, _| !policy.local_only.contains(key));
+    }
+    object.retain(|key, _| !policy.local_only.contains(key));
 }
 
 #[cfg(test)]

@@ -188,17 +188,30 @@ async fn cuts_of_the_leaf_link_lose_nothing_and_duplicate_nothing() {
         "Postgres differs from what the policy selected"
     );
 
-    // The hub stream holds each selected reading exactly once, in per-device order.
+    // The hub stream holds each selected reading exactly once, in per-device order (packed:
+    // a message carries several readings of its device).
     let messages = stack.hub_messages(streams::HUB_READINGS).await;
+    let readings: Vec<(String, Reading)> = messages
+        .iter()
+        .flat_map(|(subject, payload)| {
+            Reading::all_from_message(subject, payload, Utc::now(), &ReadingLimits::default())
+                .into_iter()
+                .map(|verdict| (subject.clone(), verdict.unwrap()))
+        })
+        .collect();
     assert_eq!(
-        messages.len(),
+        readings.len(),
         expected.len(),
         "no reading lost or stored twice on the hub"
     );
+    assert!(
+        messages.len() < readings.len(),
+        "the gateway packs readings: {} messages for {} readings",
+        messages.len(),
+        readings.len()
+    );
     let mut last_ts: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
-    for (subject, payload) in &messages {
-        let reading =
-            Reading::from_message(subject, payload, Utc::now(), &ReadingLimits::default()).unwrap();
+    for (subject, reading) in &readings {
         if let Some(previous) = last_ts.insert(subject.clone(), reading.ts) {
             assert!(
                 reading.ts > previous,

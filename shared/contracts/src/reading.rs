@@ -5,7 +5,9 @@
 //! {"ts":"2026-11-22T10:00:00Z","metrics":{"co2_ppm":612,"temperature_c":21.5}}
 //! ```
 //! The subject (`edgeops.raw.<site>.<device>`) names site and device; the payload may repeat
-//! them (`"site"`, `"device"`) but must then agree. `"v"` is the payload version (default 1).
+//! them (`"site"`, `"device"`) but must then agree. On the hub, a message may also carry several
+//! readings of its subject's device as a JSON array of such objects (the gateway packs what it
+//! forwards: one message, one header and one acknowledgement for many readings). `"v"` is the payload version (default 1).
 //! Readings are telemetry, not domain events: they carry no envelope, so a hand-typed
 //! `nats pub` works, and de-duplication keys on (site, device, ts) instead of an event id.
 
@@ -35,7 +37,11 @@ pub struct Reading {
 /// Bounds on what ingest accepts. Defaults suit the shipped data sets (2010-2016 replays).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReadingLimits {
+    /// The limit for one reading's payload.
     pub max_payload_bytes: usize,
+    /// Limits for a message carrying several readings of one device (a JSON array).
+    pub max_batch_payload_bytes: usize,
+    pub max_batch_readings: usize,
     /// How far ahead of the receiver's clock a timestamp may be (sensor clock skew).
     pub max_future_skew: Duration,
     /// Anything older is a sensor with an unset clock (1970) rather than real history.
@@ -46,6 +52,8 @@ impl Default for ReadingLimits {
     fn default() -> Self {
         Self {
             max_payload_bytes: 16 * 1024,
+            max_batch_payload_bytes: 1024 * 1024,
+            max_batch_readings: 1_000,
             max_future_skew: Duration::minutes(5),
             earliest: Utc
                 .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
@@ -80,11 +88,51 @@ impl Reading {
             )
         })?;
         let object = parse_object(payload)?;
-        check_version(&object)?;
-        check_identity(&object, "site", site.as_str())?;
-        check_identity(&object, "device", device.as_str())?;
-        let ts = parse_timestamp(&object, now, limits)?;
-        let metrics = parse_metrics(&object)?;
+        Self::from_object(site, device, &object, now, limits)
+    }
+
+    /// Parses a message that holds one reading (a JSON object) or several readings of the
+    /// subject's device (a JSON array of such objects: what the gateway forwards to the hub).
+    /// One verdict per reading, in order; a message that is unusable as a whole (not JSON, a
+    /// wrong subject, too large) gives a single `Err`.
+    pub fn all_from_message(
+        subject: &str,
+        payload: &[u8],
+        now: DateTime<Utc>,
+        limits: &ReadingLimits,
+    ) -> Vec<Result<Self, Rejection>> {
+        if !payload.trim_ascii_start().starts_with(b"[") {
+            return vec![Self::from_message(subject, payload, now, limits)];
+        }
+        match parse_array(subject, payload, limits) {
+            Ok((site, device, elements)) => elements
+                .iter()
+                .map(|element| match element {
+                    Value::Object(object) => {
+                        Self::from_object(site.clone(), device.clone(), object, now, limits)
+                    }
+                    other => Err(Rejection::new(
+                        RejectCode::NotAnObject,
+                        format!("expected a JSON object, got {}", type_name(other)),
+                    )),
+                })
+                .collect(),
+            Err(rejection) => vec![Err(rejection)],
+        }
+    }
+
+    fn from_object(
+        site: SiteId,
+        device: DeviceId,
+        object: &Map<String, Value>,
+        now: DateTime<Utc>,
+        limits: &ReadingLimits,
+    ) -> Result<Self, Rejection> {
+        check_version(object)?;
+        check_identity(object, "site", site.as_str())?;
+        check_identity(object, "device", device.as_str())?;
+        let ts = parse_timestamp(object, now, limits)?;
+        let metrics = parse_metrics(object)?;
         Ok(Self {
             site,
             device,
@@ -103,6 +151,51 @@ impl Reading {
             "metrics": self.metrics,
         })
     }
+}
+
+/// A batch message: its subject's site and device, and its elements.
+fn parse_array(
+    subject: &str,
+    payload: &[u8],
+    limits: &ReadingLimits,
+) -> Result<(SiteId, DeviceId, Vec<Value>), Rejection> {
+    if payload.len() > limits.max_batch_payload_bytes {
+        return Err(Rejection::new(
+            RejectCode::PayloadTooLarge,
+            format!(
+                "{} bytes, limit {} for a batch of readings",
+                payload.len(),
+                limits.max_batch_payload_bytes
+            ),
+        ));
+    }
+    let (site, device) = parse_reading_subject(subject).ok_or_else(|| {
+        Rejection::new(
+            RejectCode::InvalidSubject,
+            format!("{subject:?} is not a reading subject"),
+        )
+    })?;
+    let elements = match serde_json::from_slice::<Vec<Value>>(payload) {
+        Ok(elements) => elements,
+        Err(err) if contains_non_finite_literal(payload) => {
+            return Err(Rejection::new(
+                RejectCode::NotANumber,
+                format!("NaN or Infinity is not a number JSON can carry ({err})"),
+            ));
+        }
+        Err(err) => return Err(Rejection::new(RejectCode::InvalidJson, err.to_string())),
+    };
+    if elements.is_empty() || elements.len() > limits.max_batch_readings {
+        return Err(Rejection::new(
+            RejectCode::PayloadTooLarge,
+            format!(
+                "a batch of {} readings; 1 to {} are accepted",
+                elements.len(),
+                limits.max_batch_readings
+            ),
+        ));
+    }
+    Ok((site, device, elements))
 }
 
 fn parse_object(payload: &[u8]) -> Result<Map<String, Value>, Rejection> {

@@ -55,8 +55,10 @@ impl ReadingsHandler {
             self.sites.contains(site)
         });
         let mut outcomes = vec![Outcome::Ack; batch.len()];
+        for code in &sorted.refused_readings {
+            self.stats.record_rejected(code.as_str());
+        }
         for (index, rejection) in sorted.refused {
-            self.stats.record_rejected(rejection.code.as_str());
             outcomes[index] = Outcome::Reject(rejection);
         }
         let (indices, rows): (Vec<usize>, Vec<_>) = sorted.rows.into_iter().unzip();

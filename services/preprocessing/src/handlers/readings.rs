@@ -24,15 +24,15 @@ impl edgeops_bus::BatchHandler for ReadingsHandler {
         // Invalid readings are ingest's to dead-letter; here they are simply not samples.
         let readings: Vec<Reading> = batch
             .iter()
-            .filter_map(|m| {
-                Reading::from_message(
+            .flat_map(|m| {
+                Reading::all_from_message(
                     m.subject.as_str(),
                     &m.payload,
                     now,
                     &ReadingLimits::default(),
                 )
-                .ok()
             })
+            .filter_map(Result::ok)
             .collect();
         match self.apply(&readings).await {
             Ok(()) => vec![Outcome::Ack; batch.len()],

@@ -135,3 +135,78 @@ proptest! {
         }
     }
 }
+
+fn parse_all(payload: &str) -> Vec<Result<Reading, Rejection>> {
+    Reading::all_from_message(
+        "edgeops.readings.s1.room-1",
+        payload.as_bytes(),
+        now(),
+        &ReadingLimits::default(),
+    )
+}
+
+#[test]
+fn a_batch_message_gives_one_verdict_per_reading_in_order() {
+    let verdicts = parse_all(
+        r#"[{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":600}},
+            {"ts":"2026-11-22T11:01:00Z","metrics":{"co2_ppm":"high"}},
+            7,
+            {"ts":"2026-11-22T11:02:00Z","metrics":{"co2_ppm":620}}]"#,
+    );
+    assert_eq!(verdicts.len(), 4);
+    let first = verdicts[0].as_ref().unwrap();
+    assert_eq!(
+        (first.site.as_str(), first.device.as_str()),
+        ("s1", "room-1")
+    );
+    assert_eq!(first.metrics["co2_ppm"], 600.0);
+    assert_eq!(
+        verdicts[1].as_ref().unwrap_err().code,
+        RejectCode::WrongType
+    );
+    assert_eq!(
+        verdicts[2].as_ref().unwrap_err().code,
+        RejectCode::NotAnObject
+    );
+    assert_eq!(verdicts[3].as_ref().unwrap().metrics["co2_ppm"], 620.0);
+}
+
+#[test]
+fn a_single_reading_still_parses_as_one() {
+    let verdicts = parse_all(r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":600}}"#);
+    assert_eq!(verdicts.len(), 1);
+    assert!(verdicts[0].is_ok());
+}
+
+#[test]
+fn a_batch_unusable_as_a_whole_is_one_rejection() {
+    let limits = ReadingLimits {
+        max_batch_readings: 2,
+        ..ReadingLimits::default()
+    };
+    let reading = r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":600}}"#;
+    let three = format!("[{reading},{reading},{reading}]");
+    let cases: [(&str, &[u8], RejectCode); 4] = [
+        (
+            "edgeops.readings.s1.room-1",
+            b"[1,",
+            RejectCode::InvalidJson,
+        ),
+        (
+            "edgeops.readings.s1.room-1",
+            b"[]",
+            RejectCode::PayloadTooLarge,
+        ),
+        (
+            "edgeops.readings.s1.room-1",
+            three.as_bytes(),
+            RejectCode::PayloadTooLarge,
+        ),
+        ("not.a.reading", b"[{}]", RejectCode::InvalidSubject),
+    ];
+    for (subject, payload, expected) in cases {
+        let verdicts = Reading::all_from_message(subject, payload, now(), &limits);
+        assert_eq!(verdicts.len(), 1, "{subject} {payload:?}");
+        assert_eq!(verdicts[0].as_ref().unwrap_err().code, expected);
+    }
+}
