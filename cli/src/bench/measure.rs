@@ -135,6 +135,7 @@ pub async fn all(stack: &BenchStack, args: &BenchArgs) -> anyhow::Result<Vec<Fig
     ));
     let mut gateway_config = GatewayConfig::local(stack.site.clone(), &stack.leaf_url);
     gateway_config.batch_size = args.gateway_batch;
+    gateway_config.inference = args.inference;
     let gateway = tokio::spawn(edgeops_edge_gateway::run(
         gateway_config,
         stop.clone().cancelled_owned(),

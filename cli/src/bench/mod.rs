@@ -40,6 +40,10 @@ pub struct BenchArgs {
     /// Ingest workers (batches written concurrently).
     #[arg(long, default_value_t = 2)]
     pub ingest_workers: usize,
+    /// Run the gateway's inference too (a forecast per reading, kept at the site and sent to
+    /// the hub); `false` measures the data path alone.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub inference: bool,
 }
 
 #[derive(Debug, Serialize)]

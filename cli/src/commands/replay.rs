@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use edgeops_contracts::SiteId;
+use edgeops_edge_gateway::config::DEFAULT_FORWARD_BATCH;
 use edgeops_edge_gateway::reduction::ReductionPolicy;
 use serde::Serialize;
 
@@ -47,6 +48,11 @@ pub struct ReplayArgs {
     /// gateway's `--policy` values).
     #[arg(long, default_value = "default", requires = "dry_run")]
     pub policy: String,
+    /// With `--dry-run`: raw readings per forwarder batch, whose selected readings are packed
+    /// per device. 1 models a live site whose readings trickle in (one reading per hub
+    /// message); the default is the gateway's batch, reached when readings queue up.
+    #[arg(long, default_value_t = DEFAULT_FORWARD_BATCH, requires = "dry_run")]
+    pub forward_batch: usize,
     /// With `--dry-run`, print the result as one JSON line.
     #[arg(long, requires = "dry_run")]
     pub json: bool,
@@ -83,6 +89,7 @@ struct DryRun<'a> {
     dataset: Dataset,
     site: &'a str,
     policy: &'a str,
+    forward_batch: usize,
     rows: &'a RowStats,
     #[serde(flatten)]
     report: &'a ByteReport,
@@ -96,12 +103,14 @@ fn dry_run(args: &ReplayArgs, replay: &Replay, limit: usize) -> anyhow::Result<(
         &replay.site,
         replay.readings().take(limit),
         chrono::Utc::now(),
+        args.forward_batch,
     );
     if args.json {
         let line = DryRun {
             dataset: replay.dataset,
             site: replay.site.as_str(),
             policy: &args.policy,
+            forward_batch: args.forward_batch,
             rows: &replay.stats,
             report: &report,
             byte_ratio: report.byte_ratio(),
@@ -112,8 +121,8 @@ fn dry_run(args: &ReplayArgs, replay: &Replay, limit: usize) -> anyhow::Result<(
     print_rows(replay);
     let r = &report;
     println!(
-        "dry run: {:?} at site {} through policy {:?} (nothing published)",
-        replay.dataset, replay.site, args.policy
+        "dry run: {:?} at site {} through policy {:?}, forwarder batches of {} raw readings (nothing published)",
+        replay.dataset, replay.site, args.policy, args.forward_batch
     );
     println!("  raw readings          {:>12}", r.raw_readings);
     println!("  forwarded readings    {:>12}", r.forwarded_readings);

@@ -144,6 +144,11 @@ impl PostgresContainer {
                 name,
                 "-p",
                 "127.0.0.1::5432",
+                // The data directory on an anonymous volume (removed with the container), as
+                // one runs Postgres in Docker: writes then skip the container's layered
+                // filesystem, which costs the most where the storage driver is FUSE-based.
+                "--volume",
+                "/var/lib/postgresql/data",
                 POSTGRES_IMAGE,
             ])
             .args(settings)
@@ -197,9 +202,10 @@ impl PostgresContainer {
         Ok(())
     }
 
+    /// Removes the container and its data volume.
     pub async fn stop(self) {
         let _ = Command::new("docker")
-            .args(["rm", "-f", &self.name])
+            .args(["rm", "--force", "--volumes", &self.name])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()

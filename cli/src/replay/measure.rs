@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use edgeops_contracts::{SiteId, subjects};
-use edgeops_edge_gateway::config::DEFAULT_FORWARD_BATCH;
 use edgeops_edge_gateway::reduction::{Outgoing, PackLimits, ReductionPolicy, SitePlanner, pack};
 use serde::Serialize;
 use serde_json::Value;
@@ -80,13 +79,17 @@ impl ByteReport {
 }
 
 /// Plans every reading, in order, as the site's gateway would (local sequence numbers from 1),
-/// validating timestamps against `now`.
+/// validating timestamps against `now`, and packs what it selects per forwarder batch of
+/// `forward_batch` raw readings (1: every reading travels alone, as on a live site whose
+/// readings trickle in; larger: as when readings queue up, on a busy site or after an outage).
 pub fn measure(
     policy: &ReductionPolicy,
     site: &SiteId,
     readings: impl IntoIterator<Item = (String, String)>,
     now: DateTime<Utc>,
+    forward_batch: usize,
 ) -> ByteReport {
+    let forward_batch = forward_batch.max(1) as u64;
     let mut planner = SitePlanner::default();
     let mut report = ByteReport::default();
     let mut batch: Vec<Outgoing> = Vec::new();
@@ -101,7 +104,7 @@ pub fn measure(
             payload.as_bytes(),
             now,
         ));
-        if sequence % DEFAULT_FORWARD_BATCH as u64 == 0 {
+        if sequence % forward_batch == 0 {
             report.count_batch(std::mem::take(&mut batch));
         }
     }

@@ -1,6 +1,7 @@
 use std::collections::BTreeSet;
 
 use edgeops_contracts::{Reading, ReadingLimits};
+use edgeops_edge_gateway::config::DEFAULT_FORWARD_BATCH;
 use edgeops_edge_gateway::reduction::ReductionPolicy;
 
 use super::*;
@@ -151,6 +152,7 @@ fn a_dry_run_counts_what_the_policy_sends() {
         &replay.site,
         readings(),
         Utc::now(),
+        DEFAULT_FORWARD_BATCH,
     );
     assert_eq!(all.raw_readings, 3_000);
     assert_eq!(all.forwarded_readings, 3_000);
@@ -164,6 +166,7 @@ fn a_dry_run_counts_what_the_policy_sends() {
         &replay.site,
         readings(),
         Utc::now(),
+        DEFAULT_FORWARD_BATCH,
     );
     assert!(reduced.forwarded_readings < all.forwarded_readings);
     assert_eq!(
@@ -178,4 +181,22 @@ fn a_dry_run_counts_what_the_policy_sends() {
         (reduced.byte_ratio() - reduced.forwarded_bytes as f64 / reduced.raw_bytes as f64).abs()
             < 1e-12
     );
+    assert!(
+        reduced.forwarded_messages < reduced.forwarded_readings,
+        "30 car parks per batch: readings travel packed"
+    );
+
+    let trickle = measure(
+        &ReductionPolicy::fleet_default(),
+        &replay.site,
+        readings(),
+        Utc::now(),
+        1,
+    );
+    assert_eq!(trickle.forwarded_readings, reduced.forwarded_readings);
+    assert_eq!(
+        trickle.forwarded_messages, trickle.forwarded_readings,
+        "one reading per batch: one hub message per reading"
+    );
+    assert!(trickle.forwarded_bytes > reduced.forwarded_bytes);
 }

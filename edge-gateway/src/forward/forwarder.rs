@@ -31,6 +31,11 @@ use crate::reduction::{
     HubMessage, Outgoing, PackLimits, ReductionPolicy, SitePlanner, pack, sequence_of_message_id,
 };
 
+/// Longest pause between attempts while the hub is unreachable. A failed attempt costs one
+/// consumer on the local stream and a request that fails at once, so retrying every second is
+/// cheap, and a returning link starts draining the backlog within a second.
+const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(1);
+
 /// Counters since start.
 #[derive(Default)]
 pub struct ForwarderStats {
@@ -134,7 +139,7 @@ impl Forwarder {
                         () = tokio::time::sleep(backoff) => {}
                         () = shutdown.cancelled() => {}
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    backoff = (backoff * 2).min(MAX_RETRY_BACKOFF);
                 }
             }
         }
