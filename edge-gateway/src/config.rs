@@ -7,7 +7,7 @@ use edgeops_contracts::SiteId;
 use edgeops_features::FeatureSpec;
 
 use crate::inference::InferenceSettings;
-use crate::reduction::ReductionPolicy;
+use crate::reduction::{PackLimits, ReductionPolicy};
 
 /// The gateway's settings; every flag also reads an `EDGEOPS_*` environment variable.
 #[derive(Debug, Clone, clap::Args)]
@@ -68,7 +68,15 @@ pub struct GatewayConfig {
     /// Also send forecasts to the hub (best effort: none are resent after an outage).
     #[arg(long, env = "EDGEOPS_FORWARD_FORECASTS", default_value_t = true, action = clap::ArgAction::Set)]
     pub forward_forecasts: bool,
+    /// Send a packed hub message of at least this many bytes as a zstd frame when that is
+    /// smaller; 0 never compresses (a fast uplink and a slow CPU).
+    #[arg(long, env = "EDGEOPS_FORWARD_COMPRESS_FROM_BYTES", default_value_t = DEFAULT_COMPRESS_FROM_BYTES)]
+    pub compress_from_bytes: usize,
 }
+
+/// Packs of at least this many bytes travel compressed unless configured otherwise: below it,
+/// zstd's frame costs about what it saves.
+pub const DEFAULT_COMPRESS_FROM_BYTES: usize = 256;
 
 /// Raw readings the forwarder plans, packs and sends per batch, unless configured otherwise.
 pub const DEFAULT_FORWARD_BATCH: usize = 500;
@@ -95,6 +103,7 @@ impl GatewayConfig {
             feature_spec: "indoor_air".into(),
             persistence_horizon_bins: 12,
             forward_forecasts: true,
+            compress_from_bytes: DEFAULT_COMPRESS_FROM_BYTES,
         }
     }
 
@@ -123,6 +132,14 @@ impl GatewayConfig {
             }
         }
         Ok(trusted)
+    }
+
+    /// How the forwarder packs: the default limits, compressing from `--compress-from-bytes`.
+    pub fn pack_limits(&self) -> PackLimits {
+        PackLimits {
+            compress_from_bytes: (self.compress_from_bytes > 0).then_some(self.compress_from_bytes),
+            ..PackLimits::default()
+        }
     }
 
     /// Inference settings from the flags.

@@ -15,7 +15,6 @@ use crate::config::GatewayConfig;
 use crate::forward::cursor::Cursor;
 use crate::forward::{Forwarder, ForwarderStats};
 use crate::inference::{self, InferenceStats, Links};
-use crate::reduction::PackLimits;
 
 /// How long a stopping gateway waits for the leaf to take its last messages.
 const FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -97,7 +96,7 @@ pub async fn run_with_all_stats(
         cursor: Cursor::new(state),
         batch_size: config.batch_size,
         batch_linger: config.batch_linger(),
-        pack_limits: PackLimits::default(),
+        pack_limits: config.pack_limits(),
         stats: stats.clone(),
     };
     let progress = tokio::spawn(log_progress(site.to_string(), stats.clone(), token.clone()));

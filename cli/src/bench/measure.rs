@@ -136,6 +136,7 @@ pub async fn all(stack: &BenchStack, args: &BenchArgs) -> anyhow::Result<Vec<Fig
     let mut gateway_config = GatewayConfig::local(stack.site.clone(), &stack.leaf_url);
     gateway_config.batch_size = args.gateway_batch;
     gateway_config.inference = args.inference;
+    gateway_config.compress_from_bytes = args.compress_from_bytes;
     let gateway = tokio::spawn(edgeops_edge_gateway::run(
         gateway_config,
         stop.clone().cancelled_owned(),

@@ -44,6 +44,10 @@ pub struct BenchArgs {
     /// the hub); `false` measures the data path alone.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub inference: bool,
+    /// Packs of at least this many bytes travel compressed (the gateway's
+    /// `--compress-from-bytes`; 0 never compresses).
+    #[arg(long, default_value_t = edgeops_edge_gateway::config::DEFAULT_COMPRESS_FROM_BYTES)]
+    pub compress_from_bytes: usize,
 }
 
 #[derive(Debug, Serialize)]

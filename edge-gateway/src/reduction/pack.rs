@@ -6,8 +6,14 @@
 //! the highest local sequence it carries: the forwarder's resend check (everything up to the
 //! hub's last id on a subject arrived) keeps working per reading. Order per subject is kept; an
 //! unchecked payload travels alone, between the packs before and after it.
+//!
+//! A pack of at least `compress_from_bytes` travels as a zstd frame of its JSON text when that
+//! is smaller (see [`edgeops_contracts::compression`]); readings of one device in a row share
+//! most of their text, so a pack of tens of readings shrinks several times.
 
 use std::collections::HashMap;
+
+use edgeops_contracts::compression;
 
 use super::plan::{Body, Outgoing, id_header_bytes};
 
@@ -16,6 +22,9 @@ use super::plan::{Body, Outgoing, id_header_bytes};
 pub struct PackLimits {
     pub max_messages: usize,
     pub max_payload_bytes: usize,
+    /// Packs of at least this many bytes are compressed when that makes them smaller; `None`
+    /// never compresses.
+    pub compress_from_bytes: Option<usize>,
 }
 
 impl Default for PackLimits {
@@ -23,6 +32,7 @@ impl Default for PackLimits {
         Self {
             max_messages: 250,
             max_payload_bytes: 64 * 1024,
+            compress_from_bytes: Some(crate::config::DEFAULT_COMPRESS_FROM_BYTES),
         }
     }
 }
@@ -62,7 +72,10 @@ pub fn pack(planned: Vec<Outgoing>, limits: PackLimits) -> Vec<HubMessage> {
             }
         }
     }
-    packs.into_iter().map(Pack::finish).collect()
+    packs
+        .into_iter()
+        .map(|pack| pack.finish(limits.compress_from_bytes))
+        .collect()
 }
 
 struct Pack {
@@ -96,7 +109,7 @@ impl Pack {
         self.payloads.push(message.payload);
     }
 
-    fn finish(mut self) -> HubMessage {
+    fn finish(mut self, compress_from_bytes: Option<usize>) -> HubMessage {
         let readings = match self.body {
             Body::Reading => self.payloads.len() as u64,
             Body::Aggregates => 0,
@@ -112,12 +125,26 @@ impl Pack {
             });
             json_array(items, self.bytes + 2)
         };
+        let payload = match compress_from_bytes {
+            Some(from) if payload.len() >= from => smaller(payload),
+            _ => payload,
+        };
         HubMessage {
             subject: self.subject,
             payload,
             message_id: self.message_id,
             readings,
         }
+    }
+}
+
+/// `text` as a zstd frame, if that is shorter.
+fn smaller(text: Vec<u8>) -> Vec<u8> {
+    let frame = compression::compress(&text);
+    if frame.len() < text.len() {
+        frame
+    } else {
+        text
     }
 }
 

@@ -98,6 +98,15 @@ async fn readings_published_at_a_leaf_land_in_postgres_exactly_once() {
         hub_messages < forwarded_readings,
         "readings travel packed per device: {hub_messages} hub messages for {forwarded_readings} readings"
     );
+    // Every reading travels (forward-all), yet packed and compressed they cost far fewer bytes.
+    let raw_bytes = stats.raw_bytes.load(std::sync::atomic::Ordering::Relaxed);
+    let forwarded_bytes = stats
+        .forwarded_bytes
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        forwarded_bytes * 2 < raw_bytes,
+        "{forwarded_bytes} bytes forwarded for {raw_bytes} raw"
+    );
 
     gateway.shutdown().await;
     ingest.shutdown().await;

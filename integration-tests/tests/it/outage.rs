@@ -224,9 +224,10 @@ async fn cuts_of_the_leaf_link_lose_nothing_and_duplicate_nothing() {
         .hub_messages(streams::HUB_AGGREGATES)
         .await
         .iter()
-        .map(|(_, payload)| {
-            serde_json::from_slice::<Vec<serde_json::Value>>(payload)
+        .map(|(subject, payload)| {
+            edgeops_contracts::aggregate::parse_aggregates(subject, payload)
                 .unwrap()
+                .2
                 .len()
         })
         .sum();

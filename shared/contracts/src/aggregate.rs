@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::compression::decompressed;
 use crate::dead_letter::{RejectCode, Rejection};
 use crate::metric::{Lookup, MetricCatalog};
 use crate::subjects::parse_aggregate_subject;
@@ -20,7 +21,11 @@ pub struct WindowAggregate {
     pub count: u64,
 }
 
-/// Parses and validates one aggregates message (a JSON array) from `edgeops.aggregates.<site>.<device>`.
+/// Largest aggregates message, once decompressed.
+pub const MAX_AGGREGATES_BYTES: usize = 1024 * 1024;
+
+/// Parses and validates one aggregates message (a JSON array, as text or as a zstd frame of
+/// it) from `edgeops.aggregates.<site>.<device>`.
 pub fn parse_aggregates(
     subject: &str,
     payload: &[u8],
@@ -31,7 +36,8 @@ pub fn parse_aggregates(
             format!("{subject:?} is not an aggregates subject"),
         )
     })?;
-    let aggregates: Vec<WindowAggregate> = serde_json::from_slice(payload)
+    let payload = decompressed(payload, MAX_AGGREGATES_BYTES)?;
+    let aggregates: Vec<WindowAggregate> = serde_json::from_slice(&payload)
         .map_err(|e| Rejection::new(RejectCode::InvalidJson, e.to_string()))?;
     for a in &aggregates {
         if !matches!(MetricCatalog.lookup(&a.metric), Lookup::Known(_)) {

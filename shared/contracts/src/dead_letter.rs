@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum RejectCode {
     PayloadTooLarge,
+    InvalidCompression,
     InvalidJson,
     NotAnObject,
     MissingField,
@@ -33,6 +34,7 @@ impl RejectCode {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::PayloadTooLarge => "payload_too_large",
+            Self::InvalidCompression => "invalid_compression",
             Self::InvalidJson => "invalid_json",
             Self::NotAnObject => "not_an_object",
             Self::MissingField => "missing_field",

@@ -3,6 +3,7 @@
 //! so the edge, the hub services and the tests all agree on one definition.
 
 pub mod aggregate;
+pub mod compression;
 pub mod dead_letter;
 pub mod deployment;
 pub mod envelope;

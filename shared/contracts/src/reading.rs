@@ -17,6 +17,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::compression::decompressed;
 use crate::dead_letter::{RejectCode, Rejection};
 use crate::ids::{DeviceId, SiteId};
 use crate::metric::{Lookup, MetricCatalog};
@@ -92,7 +93,8 @@ impl Reading {
     }
 
     /// Parses a message that holds one reading (a JSON object) or several readings of the
-    /// subject's device (a JSON array of such objects: what the gateway forwards to the hub).
+    /// subject's device (a JSON array of such objects: what the gateway forwards to the hub),
+    /// either as JSON text or as a zstd frame of it (see [`crate::compression`]).
     /// One verdict per reading, in order; a message that is unusable as a whole (not JSON, a
     /// wrong subject, too large) gives a single `Err`.
     pub fn all_from_message(
@@ -101,6 +103,11 @@ impl Reading {
         now: DateTime<Utc>,
         limits: &ReadingLimits,
     ) -> Vec<Result<Self, Rejection>> {
+        let payload = match decompressed(payload, limits.max_batch_payload_bytes) {
+            Ok(text) => text,
+            Err(rejection) => return vec![Err(rejection)],
+        };
+        let payload = payload.as_ref();
         if !payload.trim_ascii_start().starts_with(b"[") {
             return vec![Self::from_message(subject, payload, now, limits)];
         }

@@ -43,7 +43,8 @@ fn planned(device: u8, sequence: u64, body: Body) -> Outgoing {
 /// What a packed message carries, one entry per planned message, as the hub side reads it.
 fn unpack(message: &HubMessage) -> Vec<String> {
     if message.subject.starts_with("edgeops.aggregates.") {
-        let items: Vec<serde_json::Value> = serde_json::from_slice(&message.payload).unwrap();
+        let text = edgeops_contracts::compression::decompressed(&message.payload, 1 << 20).unwrap();
+        let items: Vec<serde_json::Value> = serde_json::from_slice(&text).unwrap();
         return items.iter().map(|i| format!("agg {}", i["seq"])).collect();
     }
     let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
@@ -82,13 +83,14 @@ proptest! {
     fn packing_keeps_every_message_once_in_order_per_subject(
         plan in prop::collection::vec((0u8..4, body()), 0..300),
         max_messages in 1usize..20,
+        compress_from_bytes in prop::option::of(0usize..2_000),
     ) {
         let planned: Vec<Outgoing> = plan
             .iter()
             .enumerate()
             .map(|(i, (device, body))| planned(*device, i as u64 + 1, *body))
             .collect();
-        let limits = PackLimits { max_messages, max_payload_bytes: 64 * 1024 };
+        let limits = PackLimits { max_messages, max_payload_bytes: 64 * 1024, compress_from_bytes };
         let packed = pack(planned.clone(), limits);
 
         let mut want: BTreeMap<&str, Vec<String>> = BTreeMap::new();
@@ -144,8 +146,35 @@ fn a_pack_stops_at_its_byte_limit() {
     let limits = PackLimits {
         max_messages: 1_000,
         max_payload_bytes: one * 10,
+        compress_from_bytes: None,
     };
     let packed = pack(planned, limits);
     assert!(packed.len() >= 4, "{} packs", packed.len());
     assert!(packed.iter().all(|m| m.payload.len() <= one * 10));
+}
+
+#[test]
+fn a_large_pack_travels_compressed_and_a_small_one_as_text() {
+    let planned: Vec<Outgoing> = (1..=50).map(|s| planned(1, s, Body::Reading)).collect();
+    let as_text = PackLimits {
+        compress_from_bytes: None,
+        ..PackLimits::default()
+    };
+    let text = pack(planned.clone(), as_text).remove(0);
+    let compressed = pack(planned.clone(), PackLimits::default()).remove(0);
+    assert!(edgeops_contracts::compression::is_compressed(
+        &compressed.payload
+    ));
+    assert!(
+        compressed.payload.len() * 3 < text.payload.len(),
+        "{} bytes compressed, {} as text",
+        compressed.payload.len(),
+        text.payload.len()
+    );
+    assert_eq!(unpack(&compressed), unpack(&text));
+
+    let single = pack(planned[..1].to_vec(), PackLimits::default()).remove(0);
+    assert!(!edgeops_contracts::compression::is_compressed(
+        &single.payload
+    ));
 }

@@ -210,3 +210,31 @@ fn a_batch_unusable_as_a_whole_is_one_rejection() {
         assert_eq!(verdicts[0].as_ref().unwrap_err().code, expected);
     }
 }
+
+#[test]
+fn a_compressed_batch_gives_the_verdicts_of_its_text() {
+    let text = r#"[{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":600}},
+                   {"ts":"2026-11-22T11:01:00Z","metrics":{"co2_ppm":"high"}}]"#;
+    let frame = crate::compression::compress(text.as_bytes());
+    let verdicts = Reading::all_from_message(
+        "edgeops.readings.s1.room-1",
+        &frame,
+        now(),
+        &ReadingLimits::default(),
+    );
+    assert_eq!(verdicts, parse_all(text));
+
+    let mut corrupt = frame.clone();
+    corrupt.truncate(frame.len() / 2);
+    let refused = Reading::all_from_message(
+        "edgeops.readings.s1.room-1",
+        &corrupt,
+        now(),
+        &ReadingLimits::default(),
+    );
+    assert_eq!(refused.len(), 1);
+    assert_eq!(
+        refused[0].as_ref().unwrap_err().code,
+        RejectCode::InvalidCompression
+    );
+}
