@@ -174,8 +174,9 @@ impl Forwarder {
         let mut messages = consumer.messages().await.map_err(|e| local(e.into()))?;
         let mut position = after;
         while !shutdown.is_cancelled() {
+            let batch_end = guard.batch_end(position + 1);
             let batch = self
-                .collect(&mut messages, shutdown)
+                .collect(&mut messages, shutdown, batch_end)
                 .await
                 .map_err(|e| (position, e))?;
             let Some(last) = batch.last() else { continue };
@@ -238,10 +239,13 @@ impl Forwarder {
         metrics.forwarded.add(tally.messages, &metrics.site);
     }
 
+    /// The next batch: up to `batch_size` readings, what arrived within the linger, and never
+    /// past `end` (the end of a failed batch being retried).
     async fn collect(
         &self,
         messages: &mut pull::Ordered,
         shutdown: &CancellationToken,
+        end: Option<u64>,
     ) -> Result<Vec<Message>, BatchError> {
         let mut batch = Vec::with_capacity(self.batch_size);
         let linger = tokio::time::sleep(self.batch_linger);
@@ -251,7 +255,13 @@ impl Forwarder {
                 biased;
                 () = shutdown.cancelled() => break,
                 next = messages.next() => match next {
-                    Some(Ok(message)) => batch.push(message),
+                    Some(Ok(message)) => {
+                        let sequence = message.info().map(|i| i.stream_sequence).ok();
+                        batch.push(message);
+                        if end.is_some_and(|end| sequence.is_some_and(|s| s >= end)) {
+                            break;
+                        }
+                    }
                     Some(Err(err)) => return Err(BatchError::Local(err.into())),
                     None => break,
                 },

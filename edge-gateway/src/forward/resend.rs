@@ -24,6 +24,14 @@ impl ResendGuard {
         self.after_start || first_sequence <= self.until
     }
 
+    /// Where a batch starting at `first_sequence` must end: a retry of a failed batch ends
+    /// where that batch ended, so it is planned and packed exactly as before and its hub
+    /// messages carry the same ids. Then the hub's duplicate window also discards a first
+    /// attempt's message that arrives late, after the check found it missing.
+    pub fn batch_end(&self, first_sequence: u64) -> Option<u64> {
+        (first_sequence <= self.until).then_some(self.until)
+    }
+
     /// An attempt that sent up to `last_sequence` failed.
     pub fn failed(&mut self, last_sequence: u64) {
         self.until = self.until.max(last_sequence);
@@ -53,6 +61,12 @@ mod tests {
             "a later batch still inside the failed one"
         );
         assert!(!guard.must_check(501), "past it");
+        assert_eq!(
+            guard.batch_end(1),
+            Some(500),
+            "the retry ends where the failed batch did"
+        );
+        assert_eq!(guard.batch_end(501), None);
     }
 
     #[test]
