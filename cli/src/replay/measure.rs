@@ -1,6 +1,6 @@
 //! What a site's gateway would send to the hub for a stream of readings: the readings go through
-//! the same `SitePlanner` the forwarder uses, in batches of the forwarder's default size, and
-//! each batch is packed as the forwarder packs it; nothing is published. Bytes are counted the
+//! the same `SitePlanner` the forwarder uses, in forwarder batches of a given size, and each
+//! batch is packed as the forwarder packs it; nothing is published. Bytes are counted the
 //! way the forwarder's `ForwarderStats` counts them, so the ratio is the one the demo and the
 //! gateway's metrics report.
 

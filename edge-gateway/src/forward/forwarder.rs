@@ -256,9 +256,11 @@ impl Forwarder {
                 () = shutdown.cancelled() => break,
                 next = messages.next() => match next {
                     Some(Ok(message)) => {
-                        let sequence = message.info().map(|i| i.stream_sequence).ok();
+                        let at_end = end.is_some_and(|end| {
+                            message.info().is_ok_and(|info| info.stream_sequence >= end)
+                        });
                         batch.push(message);
-                        if end.is_some_and(|end| sequence.is_some_and(|s| s >= end)) {
+                        if at_end {
                             break;
                         }
                     }

@@ -5,15 +5,17 @@
 //! {"ts":"2026-11-22T10:00:00Z","metrics":{"co2_ppm":612,"temperature_c":21.5}}
 //! ```
 //! The subject (`edgeops.raw.<site>.<device>`) names site and device; the payload may repeat
-//! them (`"site"`, `"device"`) but must then agree. On the hub, a message may also carry several
-//! readings of its subject's device as a JSON array of such objects (the gateway packs what it
-//! forwards: one message, one header and one acknowledgement for many readings). `"v"` is the payload version (default 1).
+//! them (`"site"`, `"device"`) but must then agree. `"v"` is the payload version (default 1).
+//! On the hub, a message may also carry several readings of its subject's device as a JSON
+//! array of such objects (the gateway packs what it forwards: one message, one header and one
+//! acknowledgement for many readings).
 //! Readings are telemetry, not domain events: they carry no envelope, so a hand-typed
 //! `nats pub` works, and de-duplication keys on (site, device, ts) instead of an event id.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -82,13 +84,8 @@ impl Reading {
                 ),
             ));
         }
-        let (site, device) = parse_reading_subject(subject).ok_or_else(|| {
-            Rejection::new(
-                RejectCode::InvalidSubject,
-                format!("{subject:?} is not a reading subject"),
-            )
-        })?;
-        let object = parse_object(payload)?;
+        let (site, device) = reading_subject(subject)?;
+        let object = expect_object(parse_json(payload)?)?;
         Self::from_object(site, device, &object, now, limits)
     }
 
@@ -113,15 +110,10 @@ impl Reading {
         }
         match parse_array(subject, payload, limits) {
             Ok((site, device, elements)) => elements
-                .iter()
-                .map(|element| match element {
-                    Value::Object(object) => {
-                        Self::from_object(site.clone(), device.clone(), object, now, limits)
-                    }
-                    other => Err(Rejection::new(
-                        RejectCode::NotAnObject,
-                        format!("expected a JSON object, got {}", type_name(other)),
-                    )),
+                .into_iter()
+                .map(|element| {
+                    let object = expect_object(element)?;
+                    Self::from_object(site.clone(), device.clone(), &object, now, limits)
                 })
                 .collect(),
             Err(rejection) => vec![Err(rejection)],
@@ -176,22 +168,8 @@ fn parse_array(
             ),
         ));
     }
-    let (site, device) = parse_reading_subject(subject).ok_or_else(|| {
-        Rejection::new(
-            RejectCode::InvalidSubject,
-            format!("{subject:?} is not a reading subject"),
-        )
-    })?;
-    let elements = match serde_json::from_slice::<Vec<Value>>(payload) {
-        Ok(elements) => elements,
-        Err(err) if contains_non_finite_literal(payload) => {
-            return Err(Rejection::new(
-                RejectCode::NotANumber,
-                format!("NaN or Infinity is not a number JSON can carry ({err})"),
-            ));
-        }
-        Err(err) => return Err(Rejection::new(RejectCode::InvalidJson, err.to_string())),
-    };
+    let (site, device) = reading_subject(subject)?;
+    let elements: Vec<Value> = parse_json(payload)?;
     if elements.is_empty() || elements.len() > limits.max_batch_readings {
         return Err(Rejection::new(
             RejectCode::PayloadTooLarge,
@@ -205,18 +183,35 @@ fn parse_array(
     Ok((site, device, elements))
 }
 
-fn parse_object(payload: &[u8]) -> Result<Map<String, Value>, Rejection> {
-    match serde_json::from_slice::<Value>(payload) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(other) => Err(Rejection::new(
+fn reading_subject(subject: &str) -> Result<(SiteId, DeviceId), Rejection> {
+    parse_reading_subject(subject).ok_or_else(|| {
+        Rejection::new(
+            RejectCode::InvalidSubject,
+            format!("{subject:?} is not a reading subject"),
+        )
+    })
+}
+
+fn parse_json<T: DeserializeOwned>(payload: &[u8]) -> Result<T, Rejection> {
+    serde_json::from_slice(payload).map_err(|err| {
+        if contains_non_finite_literal(payload) {
+            Rejection::new(
+                RejectCode::NotANumber,
+                format!("NaN or Infinity is not a number JSON can carry ({err})"),
+            )
+        } else {
+            Rejection::new(RejectCode::InvalidJson, err.to_string())
+        }
+    })
+}
+
+fn expect_object(value: Value) -> Result<Map<String, Value>, Rejection> {
+    match value {
+        Value::Object(object) => Ok(object),
+        other => Err(Rejection::new(
             RejectCode::NotAnObject,
             format!("expected a JSON object, got {}", type_name(&other)),
         )),
-        Err(err) if contains_non_finite_literal(payload) => Err(Rejection::new(
-            RejectCode::NotANumber,
-            format!("NaN or Infinity is not a number JSON can carry ({err})"),
-        )),
-        Err(err) => Err(Rejection::new(RejectCode::InvalidJson, err.to_string())),
     }
 }
 
