@@ -79,7 +79,11 @@ pub struct GatewayConfig {
 pub const DEFAULT_COMPRESS_FROM_BYTES: usize = 256;
 
 /// Raw readings the forwarder plans, packs and sends per batch, unless configured otherwise.
-pub const DEFAULT_FORWARD_BATCH: usize = 500;
+/// A live site's batch holds what arrived within the linger, so this bounds what queued up (a
+/// backlog after an outage, a busy site): there, bigger batches mean bigger packs per device,
+/// which compress better (the Parking data set: 13.0% of its raw bytes at 500, 6.1% at 2,000)
+/// and need fewer acknowledgement round trips.
+pub const DEFAULT_FORWARD_BATCH: usize = 2000;
 
 fn parse_site(value: &str) -> Result<SiteId, String> {
     SiteId::parse(value).map_err(|e| e.to_string())

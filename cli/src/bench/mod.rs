@@ -31,8 +31,8 @@ pub struct BenchArgs {
     /// Devices the readings are spread over.
     #[arg(long, default_value_t = 100)]
     pub devices: usize,
-    /// Readings per gateway forward batch.
-    #[arg(long, default_value_t = 1000)]
+    /// Readings per gateway forward batch (the gateway's own default unless given).
+    #[arg(long, default_value_t = edgeops_edge_gateway::config::DEFAULT_FORWARD_BATCH)]
     pub gateway_batch: usize,
     /// Readings per ingest batch (one INSERT each).
     #[arg(long, default_value_t = 1000)]

@@ -147,18 +147,21 @@ fn dry_run(args: &ReplayArgs, replay: &Replay, limit: usize) -> anyhow::Result<(
     let mut by_metric: Vec<(&String, &u64)> = r.bytes_by_metric.iter().collect();
     by_metric.sort_by(|a, b| b.1.cmp(a.1));
     let attributed: u64 = by_metric.iter().map(|(_, bytes)| **bytes).sum();
-    println!("  forwarded bytes by metric (key and value in readings, entries in aggregates):");
+    println!(
+        "  selected JSON by metric, before packing and compression ({} bytes; key and value in readings, entries in aggregates):",
+        r.selected_bytes
+    );
     for (metric, bytes) in by_metric {
         println!(
             "    {metric:<18} {bytes:>12}  {:>5.1}%",
-            percent(*bytes, r.forwarded_bytes)
+            percent(*bytes, r.selected_bytes)
         );
     }
-    let framing = r.forwarded_bytes.saturating_sub(attributed);
+    let framing = r.selected_bytes.saturating_sub(attributed);
     println!(
         "    {:<18} {framing:>12}  {:>5.1}%",
         "(ts, kind, JSON)",
-        percent(framing, r.forwarded_bytes)
+        percent(framing, r.selected_bytes)
     );
     Ok(())
 }

@@ -30,8 +30,12 @@ pub struct ByteReport {
     pub aggregate_bytes: u64,
     /// Forwarded readings by why they travelled (`change`, `sample`, `anomaly`).
     pub forwarded_by_kind: BTreeMap<String, u64>,
-    /// Of `forwarded_bytes`, an attribution to metrics: a metric's `"key":value` in forwarded
+    /// The selected readings' and aggregates' JSON text before packing and compression.
+    pub selected_bytes: u64,
+    /// Of `selected_bytes`, an attribution to metrics: a metric's `"key":value` in forwarded
     /// readings plus its entries in aggregates. What is left is framing (`ts`, `kind`, braces).
+    /// Compressed bytes cannot be attributed, so this says what the policy selects, not what
+    /// each metric costs on the uplink.
     pub bytes_by_metric: BTreeMap<String, u64>,
 }
 
@@ -116,6 +120,7 @@ impl ByteReport {
     /// Counts one forwarder batch: what it planned, then the packed messages it sends.
     fn count_batch(&mut self, planned: Vec<Outgoing>) {
         for message in &planned {
+            self.selected_bytes += message.payload.len() as u64;
             if subjects::parse_aggregate_subject(&message.subject).is_some() {
                 self.count_aggregates(&message.payload);
             } else {
