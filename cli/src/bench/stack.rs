@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use edgeops_contracts::SiteId;
 
 use crate::demo::processes::{
-    NatsLauncher, NatsProcess, PostgresContainer, free_port, nats_server_binary,
+    INGEST_SETTINGS, NatsLauncher, NatsProcess, PostgresContainer, free_port, nats_server_binary,
 };
 use crate::nats_config::{Listen, hub_config, leaf_config};
 
@@ -57,12 +57,14 @@ impl BenchStack {
         let leaf = NatsLauncher::new(&binary, &dir, "leaf", leaf_port)
             .start()
             .await?;
-        let postgres =
-            PostgresContainer::start_with(&format!("edgeops-bench-pg-{}", std::process::id()), &[])
-                .await?;
+        let postgres = PostgresContainer::start_with(
+            &format!("edgeops-bench-pg-{}", std::process::id()),
+            INGEST_SETTINGS,
+        )
+        .await?;
         postgres.create_database("edgeops").await?;
         eprintln!(
-            "bench: hub 127.0.0.1:{hub_port}, leaf 127.0.0.1:{leaf_port}, Postgres 127.0.0.1:{} (fsync on)",
+            "bench: hub 127.0.0.1:{hub_port}, leaf 127.0.0.1:{leaf_port}, Postgres 127.0.0.1:{} (fsync on, shared_buffers 1GB, max_wal_size 4GB)",
             postgres.port
         );
         Ok(Self {

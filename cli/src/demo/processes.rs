@@ -127,10 +127,23 @@ pub struct PostgresContainer {
 
 pub const POSTGRES_IMAGE: &str = "edgeops/postgres:15";
 
+/// Server settings for a write-heavy projection store, durability untouched: buffers that hold
+/// the recent part of the readings table and its indexes (the default is 128 MB), and room for
+/// WAL between checkpoints so that a burst (a backlog draining) does not force one every few
+/// hundred thousand rows, each followed by full-page images of every page touched.
+pub const INGEST_SETTINGS: &[&str] = &[
+    "-c",
+    "shared_buffers=1GB",
+    "-c",
+    "max_wal_size=4GB",
+    "-c",
+    "checkpoint_timeout=15min",
+];
+
 impl PostgresContainer {
     /// A throwaway Postgres for the demo: `fsync=off`, nothing here outlives the demo.
     pub async fn start(name: &str) -> anyhow::Result<Self> {
-        Self::start_with(name, &["-c", "fsync=off"]).await
+        Self::start_with(name, &[INGEST_SETTINGS, &["-c", "fsync=off"]].concat()).await
     }
 
     /// A Postgres with extra server settings (`-c name=value` pairs).
