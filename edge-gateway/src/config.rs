@@ -25,7 +25,8 @@ pub struct GatewayConfig {
     /// Readings forwarded per batch (each batch is acknowledged by the hub before the next).
     #[arg(long, env = "EDGEOPS_FORWARD_BATCH", default_value_t = DEFAULT_FORWARD_BATCH)]
     pub batch_size: usize,
-    /// Longest wait to fill a forward batch, in milliseconds.
+    /// Longest wait to fill a forward batch, in milliseconds. On a metered uplink, raise it:
+    /// readings then wait up to this long to travel packed per device and compressed.
     #[arg(long, env = "EDGEOPS_FORWARD_LINGER_MS", default_value_t = 20)]
     pub batch_linger_ms: u64,
     /// How long raw readings are kept at the site, in hours.
