@@ -63,9 +63,15 @@ impl BenchStack {
         )
         .await?;
         postgres.create_database("edgeops").await?;
+        let settings: Vec<&str> = INGEST_SETTINGS
+            .iter()
+            .copied()
+            .filter(|arg| *arg != "-c")
+            .collect();
         eprintln!(
-            "bench: hub 127.0.0.1:{hub_port}, leaf 127.0.0.1:{leaf_port}, Postgres 127.0.0.1:{} (fsync on, shared_buffers 1GB, max_wal_size 4GB)",
-            postgres.port
+            "bench: hub 127.0.0.1:{hub_port}, leaf 127.0.0.1:{leaf_port}, Postgres 127.0.0.1:{} (fsync on, {})",
+            postgres.port,
+            settings.join(", ")
         );
         Ok(Self {
             site,

@@ -7,8 +7,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use edgeops_contracts::{SiteId, subjects};
-use edgeops_edge_gateway::reduction::{Outgoing, PackLimits, ReductionPolicy, SitePlanner, pack};
+use edgeops_contracts::SiteId;
+use edgeops_edge_gateway::reduction::{
+    Body, Outgoing, PackLimits, ReductionPolicy, SitePlanner, pack,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -121,7 +123,7 @@ impl ByteReport {
     fn count_batch(&mut self, planned: Vec<Outgoing>) {
         for message in &planned {
             self.selected_bytes += message.payload.len() as u64;
-            if subjects::parse_aggregate_subject(&message.subject).is_some() {
+            if message.body == Body::Aggregates {
                 self.count_aggregates(&message.payload);
             } else {
                 self.count_reading(&message.payload);
@@ -131,7 +133,7 @@ impl ByteReport {
             let bytes = message.wire_bytes() as u64;
             self.forwarded_messages += 1;
             self.forwarded_bytes += bytes;
-            if subjects::parse_aggregate_subject(&message.subject).is_some() {
+            if message.body == Body::Aggregates {
                 self.aggregate_messages += 1;
                 self.aggregate_bytes += bytes;
             }

@@ -43,6 +43,8 @@ pub struct HubMessage {
     pub subject: String,
     pub payload: Vec<u8>,
     pub message_id: String,
+    /// What its planned messages carried (all of one kind).
+    pub body: Body,
     /// Readings it carries (0 for aggregates; an unchecked payload counts as one).
     pub readings: u64,
 }
@@ -133,6 +135,7 @@ impl Pack {
             subject: self.subject,
             payload,
             message_id: self.message_id,
+            body: self.body,
             readings,
         }
     }
