@@ -240,7 +240,11 @@ impl Forwarder {
     }
 
     /// The next batch: up to `batch_size` readings, what arrived within the linger, and never
-    /// past `end` (the end of a failed batch being retried).
+    /// past `end`. A retry of a failed batch (`end` set) takes no linger: it waits for every
+    /// reading up to `end`, already in the local stream, so that it is cut where the failed
+    /// batch was cut and packs into the same messages with the same ids (a retry cut short by
+    /// a slow first delivery packed differently, and a late first attempt then doubled
+    /// aggregates on the hub).
     async fn collect(
         &self,
         messages: &mut pull::Ordered,
@@ -267,7 +271,7 @@ impl Forwarder {
                     Some(Err(err)) => return Err(BatchError::Local(err.into())),
                     None => break,
                 },
-                () = &mut linger, if !batch.is_empty() => break,
+                () = &mut linger, if end.is_none() && !batch.is_empty() => break,
             }
         }
         Ok(batch)
