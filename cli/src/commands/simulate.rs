@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use edgeops_contracts::{DeviceId, SiteId, subjects};
 
-use crate::simulator::{Room, Sensor, SensorFaults};
+use crate::simulator::{Room, Sensor, SensorFaults, SimulatedClock};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct SimulateArgs {
@@ -24,7 +24,9 @@ pub struct SimulateArgs {
     /// Readings per second, across all rooms (0 = as fast as possible).
     #[arg(long, default_value_t = 20)]
     pub rate: u32,
-    /// Stop after this many readings (default: run until Ctrl-C).
+    /// Stop after this many readings, the last one at about now. Without it, run until Ctrl-C:
+    /// simulated time starts a day ago, goes at `--rate` until it reaches now, then keeps pace
+    /// with the clock (a reading is never from the future, which ingest would refuse).
     #[arg(long)]
     pub count: Option<u64>,
     /// Faults of room-001's sensor (the other rooms stay healthy).
@@ -113,18 +115,36 @@ pub async fn run(
                 .map(|device| subjects::raw_reading(&site, &device))
         })
         .collect::<Result<_, _>>()?;
-    // Simulated time starts a day ago so every reading is in the past when it arrives.
-    // Simulated time ends about now: readings from the future would be refused by ingest.
+    // Simulated time starts a day ago (or so that `count` readings end about now), and never
+    // passes the wall clock: readings from the future would be refused by ingest.
     let span_secs = args.count.map_or(86_400, |count| {
         count.div_ceil(args.devices.max(1) as u64) as i64 * i64::from(args.step_secs)
     });
     let ends_at = chrono::Utc::now() - chrono::Duration::seconds(args.ends_ago_secs as i64);
-    let mut clock = ends_at - chrono::Duration::seconds(span_secs.max(60));
+    let mut clock = SimulatedClock::new(
+        ends_at - chrono::Duration::seconds(span_secs.max(60)),
+        args.step_secs,
+    );
     let interval = (args.rate > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(args.rate)));
     let mut ticker = interval.map(tokio::time::interval);
     tokio::pin!(shutdown);
     let (mut attempted, mut published) = (0u64, 0u64);
     'outer: loop {
+        let at = loop {
+            match clock.next_round(chrono::Utc::now()) {
+                Ok(at) => break at,
+                Err(wait) => {
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        () = &mut shutdown => break 'outer,
+                    }
+                    // No burst of the ticks missed while waiting.
+                    if let Some(ticker) = ticker.as_mut() {
+                        ticker.reset();
+                    }
+                }
+            }
+        };
         for (sensor, subject) in sensors.iter_mut().zip(&subjects) {
             if args.count.is_some_and(|limit| attempted >= limit) {
                 break 'outer;
@@ -132,7 +152,7 @@ pub async fn run(
             attempted += 1;
             if attempted <= args.skip {
                 // The rooms still live through the skipped readings: the same state follows.
-                let _ = sensor.step(clock, f64::from(args.step_secs));
+                let _ = sensor.step(at, f64::from(args.step_secs));
                 continue;
             }
             if let Some(ticker) = ticker.as_mut() {
@@ -142,12 +162,11 @@ pub async fn run(
                 }
             }
             // A dropout is a reading the sensor never sends.
-            if let Some(payload) = sensor.step(clock, f64::from(args.step_secs)) {
+            if let Some(payload) = sensor.step(at, f64::from(args.step_secs)) {
                 client.publish(subject.clone(), payload.into()).await?;
                 published += 1;
             }
         }
-        clock += chrono::Duration::seconds(i64::from(args.step_secs));
     }
     client.flush().await?;
     Ok(published)

@@ -11,12 +11,15 @@
 //! acknowledgement for many readings).
 //! Readings are telemetry, not domain events: they carry no envelope, so a hand-typed
 //! `nats pub` works, and de-duplication keys on (site, device, ts) instead of an event id.
+//! A key may appear only once in an object (`duplicate_key` otherwise), and a number must fit
+//! an `f64` (`1e400` is `out_of_range`); within a packed message, each reading is judged on
+//! its own for both.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::compression::decompressed;
@@ -24,6 +27,8 @@ use crate::dead_letter::{RejectCode, Rejection};
 use crate::ids::{DeviceId, SiteId};
 use crate::metric::{Lookup, MetricCatalog};
 use crate::subjects::parse_reading_subject;
+
+mod strict;
 
 /// The payload version this code writes and reads.
 pub const READING_VERSION: u64 = 1;
@@ -112,7 +117,7 @@ impl Reading {
             Ok((site, device, elements)) => elements
                 .into_iter()
                 .map(|element| {
-                    let object = expect_object(element)?;
+                    let object = expect_object(element?)?;
                     Self::from_object(site.clone(), device.clone(), &object, now, limits)
                 })
                 .collect(),
@@ -152,12 +157,15 @@ impl Reading {
     }
 }
 
+/// One element of a batch message: parsed, or refused on its own.
+type Element = Result<Value, Rejection>;
+
 /// A batch message: its subject's site and device, and its elements.
 fn parse_array(
     subject: &str,
     payload: &[u8],
     limits: &ReadingLimits,
-) -> Result<(SiteId, DeviceId, Vec<Value>), Rejection> {
+) -> Result<(SiteId, DeviceId, Vec<Element>), Rejection> {
     if payload.len() > limits.max_batch_payload_bytes {
         return Err(Rejection::new(
             RejectCode::PayloadTooLarge,
@@ -169,7 +177,7 @@ fn parse_array(
         ));
     }
     let (site, device) = reading_subject(subject)?;
-    let elements: Vec<Value> = parse_json(payload)?;
+    let elements = parse_elements(payload)?;
     if elements.is_empty() || elements.len() > limits.max_batch_readings {
         return Err(Rejection::new(
             RejectCode::PayloadTooLarge,
@@ -192,17 +200,75 @@ fn reading_subject(subject: &str) -> Result<(SiteId, DeviceId), Rejection> {
     })
 }
 
-fn parse_json<T: DeserializeOwned>(payload: &[u8]) -> Result<T, Rejection> {
-    serde_json::from_slice(payload).map_err(|err| {
-        if contains_non_finite_literal(payload) {
-            Rejection::new(
-                RejectCode::NotANumber,
-                format!("NaN or Infinity is not a number JSON can carry ({err})"),
-            )
-        } else {
-            Rejection::new(RejectCode::InvalidJson, err.to_string())
+/// The elements of a JSON array. One pass when the whole array parses (the usual case); when
+/// it fails for a reason that belongs to one element (a repeated key, a number too large), the
+/// array is split and each element parsed on its own, so that one reading does not sink the
+/// others. A fault of the message as a whole is one `Err`.
+fn parse_elements(payload: &[u8]) -> Result<Vec<Element>, Rejection> {
+    let mut blame = strict::Blame::default();
+    let err = match strict::parse(payload, &mut blame) {
+        Ok(Value::Array(elements)) => return Ok(elements.into_iter().map(Ok).collect()),
+        Ok(other) => {
+            return Err(Rejection::new(
+                RejectCode::InvalidJson,
+                format!("expected a JSON array, got {}", type_name(&other)),
+            ));
         }
-    })
+        Err(err) => err,
+    };
+    let rejection = json_rejection(payload, &err, &blame);
+    if !matches!(
+        rejection.code,
+        RejectCode::DuplicateKey | RejectCode::OutOfRange
+    ) {
+        return Err(rejection);
+    }
+    // `RawValue` skips numbers without converting them, so `1e400` does not stop the split.
+    let raw: Vec<&RawValue> = serde_json::from_slice(payload)
+        .map_err(|err| json_rejection(payload, &err, &strict::Blame::default()))?;
+    Ok(raw
+        .into_iter()
+        .map(|element| parse_json(element.get().as_bytes()))
+        .collect())
+}
+
+fn parse_json(payload: &[u8]) -> Result<Value, Rejection> {
+    let mut blame = strict::Blame::default();
+    strict::parse(payload, &mut blame).map_err(|err| json_rejection(payload, &err, &blame))
+}
+
+/// The reason a payload is not acceptable JSON, most specific first.
+fn json_rejection(payload: &[u8], err: &serde_json::Error, blame: &strict::Blame) -> Rejection {
+    let at = format!("line {}, column {}", err.line(), err.column());
+    if blame.duplicate_key {
+        let key = blame.location().unwrap_or_default();
+        return Rejection::new(
+            RejectCode::DuplicateKey,
+            format!("key {key} appears more than once ({at})"),
+        );
+    }
+    if is_number_out_of_range(err) {
+        let detail = match blame.location() {
+            Some(key) => format!("{key}: the number does not fit a 64-bit float ({at})"),
+            None => format!("a number does not fit a 64-bit float ({at})"),
+        };
+        return Rejection::new(RejectCode::OutOfRange, detail);
+    }
+    if contains_non_finite_literal(payload) {
+        return Rejection::new(
+            RejectCode::NotANumber,
+            format!("NaN or Infinity is not a number JSON can carry ({err})"),
+        );
+    }
+    Rejection::new(RejectCode::InvalidJson, err.to_string())
+}
+
+/// serde_json refuses a literal beyond `f64` (`1e400`, `-1e400`, a 400-digit integer) as a
+/// syntax error whose code is private; its message is the only way to tell it apart (a test
+/// pins the wording).
+fn is_number_out_of_range(err: &serde_json::Error) -> bool {
+    err.classify() == serde_json::error::Category::Syntax
+        && err.to_string().starts_with("number out of range")
 }
 
 fn expect_object(value: Value) -> Result<Map<String, Value>, Rejection> {

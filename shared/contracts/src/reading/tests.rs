@@ -238,3 +238,141 @@ fn a_compressed_batch_gives_the_verdicts_of_its_text() {
         RejectCode::InvalidCompression
     );
 }
+
+#[test]
+fn a_number_beyond_a_64_bit_float_is_out_of_range_naming_its_metric() {
+    let digits = "9".repeat(400);
+    for number in ["1e400", "-1e400", "1.5E+309", digits.as_str()] {
+        let payload =
+            format!(r#"{{"ts":"2026-11-22T11:00:00Z","metrics":{{"co2_ppm":{number}}}}}"#);
+        let rejection = parse(&payload).unwrap_err();
+        assert_eq!(rejection.code, RejectCode::OutOfRange, "{payload}");
+        assert!(
+            rejection.detail.contains("metrics.co2_ppm")
+                && rejection.detail.contains("64-bit float"),
+            "{rejection}"
+        );
+    }
+    // Tiny numbers round to zero; only the large ones fail.
+    assert!(parse(r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":1e-400}}"#).is_ok());
+    let outside = parse(r#"{"v":1e400,"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":1}}"#);
+    assert_eq!(outside.unwrap_err().code, RejectCode::OutOfRange);
+    let bare = parse("1e400").unwrap_err();
+    assert_eq!(bare.code, RejectCode::OutOfRange);
+    assert!(
+        bare.detail
+            .starts_with("a number does not fit a 64-bit float")
+    );
+}
+
+#[test]
+fn a_repeated_key_is_refused_naming_the_key() {
+    let cases = [
+        (
+            r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":1,"co2_ppm":2}}"#,
+            "metrics.co2_ppm",
+        ),
+        (
+            r#"{"ts":"2026-11-22T11:00:00Z","ts":"2026-11-22T11:01:00Z","metrics":{"co2_ppm":1}}"#,
+            "ts",
+        ),
+        (
+            r#"{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":1},"metrics":{"co2_ppm":2}}"#,
+            "metrics",
+        ),
+    ];
+    for (payload, key) in cases {
+        let rejection = parse(payload).unwrap_err();
+        assert_eq!(rejection.code, RejectCode::DuplicateKey, "{payload}");
+        assert!(
+            rejection.detail.contains(&format!("key {key} appears")),
+            "{rejection}"
+        );
+    }
+    // The same key in two readings of a pack is no repeat.
+    let two = r#"[{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":1}},
+                  {"ts":"2026-11-22T11:01:00Z","metrics":{"co2_ppm":2}}]"#;
+    assert!(parse_all(two).iter().all(Result::is_ok));
+}
+
+#[test]
+fn a_pack_refuses_only_the_reading_with_a_repeated_key_or_a_huge_number() {
+    let verdicts = parse_all(
+        r#"[{"ts":"2026-11-22T11:00:00Z","metrics":{"co2_ppm":600}},
+            {"ts":"2026-11-22T11:01:00Z","metrics":{"co2_ppm":601,"co2_ppm":602}},
+            {"ts":"2026-11-22T11:02:00Z","metrics":{"co2_ppm":1e400}},
+            {"ts":"2026-11-22T11:03:00Z","metrics":{"co2_ppm":603}}]"#,
+    );
+    let codes: Vec<Option<RejectCode>> = verdicts
+        .iter()
+        .map(|verdict| verdict.as_ref().err().map(|rejection| rejection.code))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            None,
+            Some(RejectCode::DuplicateKey),
+            Some(RejectCode::OutOfRange),
+            None
+        ]
+    );
+    assert_eq!(verdicts[3].as_ref().unwrap().metrics["co2_ppm"], 603.0);
+
+    // A fault of the message as a whole after the split point still refuses it whole.
+    let broken = parse_all(r#"[{"ts":"2026-11-22T11:00:00Z","metrics":{"a":1,"a":2}}, {no"#);
+    assert_eq!(broken.len(), 1);
+    assert_eq!(
+        broken[0].as_ref().unwrap_err().code,
+        RejectCode::InvalidJson
+    );
+}
+
+/// A reading that breaks one JSON rule the parser judges per reading, and the code it earns.
+fn faulty_reading(kind: usize, minute: usize) -> (String, RejectCode) {
+    let ts = format!("2026-11-22T10:{minute:02}:00Z");
+    match kind {
+        0 => (
+            format!(r#"{{"ts":"{ts}","metrics":{{"co2_ppm":1,"temperature_c":2,"co2_ppm":3}}}}"#),
+            RejectCode::DuplicateKey,
+        ),
+        1 => (
+            format!(r#"{{"ts":"{ts}","metrics":{{"co2_ppm":1}},"ts":"{ts}"}}"#),
+            RejectCode::DuplicateKey,
+        ),
+        _ => (
+            format!(r#"{{"ts":"{ts}","metrics":{{"co2_ppm":-2e308}}}}"#),
+            RejectCode::OutOfRange,
+        ),
+    }
+}
+
+proptest! {
+    #[test]
+    fn a_pack_judges_each_reading_on_its_own(len in 1usize..20, bad in 0usize..20, kind in 0usize..3) {
+        let bad = bad % len;
+        let (faulty, code) = faulty_reading(kind, bad);
+        let elements: Vec<String> = (0..len)
+            .map(|i| if i == bad {
+                faulty.clone()
+            } else {
+                format!(r#"{{"ts":"2026-11-22T10:{i:02}:00Z","metrics":{{"co2_ppm":{i}}}}}"#)
+            })
+            .collect();
+        let verdicts = parse_all(&format!("[{}]", elements.join(",")));
+        prop_assert_eq!(verdicts.len(), len);
+        for (i, verdict) in verdicts.iter().enumerate() {
+            match verdict {
+                Ok(reading) => {
+                    prop_assert!(i != bad);
+                    prop_assert_eq!(reading.metrics["co2_ppm"], i as f64);
+                }
+                Err(rejection) => {
+                    prop_assert_eq!(i, bad);
+                    prop_assert_eq!(rejection.code, code);
+                }
+            }
+        }
+        // Alone, the faulty reading earns the same code.
+        prop_assert_eq!(parse(&faulty).unwrap_err().code, code);
+    }
+}
