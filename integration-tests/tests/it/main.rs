@@ -9,6 +9,7 @@ mod deployment;
 mod edge_inference;
 mod edge_to_postgres;
 mod ingest_process;
+mod ingest_stats;
 mod outage;
 mod preprocessing;
 mod provisioning;

@@ -1,14 +1,13 @@
-//! ingest as a NATS micro service: `nats micro ls` lists it, `$SRV.PING/INFO/STATS` answer,
-//! and `edgeops.svc.ingest.status` returns its counters as JSON.
+//! ingest as a NATS micro service: `nats micro ls` lists it, `$SRV.PING/INFO/STATS` answer
+//! (STATS with ingest's counters as the endpoint's `data`), and `edgeops.svc.ingest.status`
+//! returns the same counters as JSON.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use async_nats::service::{Service, ServiceExt};
-use edgeops_contracts::subjects;
+use async_nats::service::Request;
 use edgeops_telemetry::names;
-use futures::StreamExt;
 use opentelemetry::metrics::Counter;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
@@ -111,35 +110,45 @@ impl IngestStats {
     }
 }
 
-/// Registers the micro service and answers `status` until `shutdown`.
+/// Registers the micro service and answers `status` until `shutdown`, then finishes the
+/// requests in hand before it deregisters. The same report is each endpoint's `data` in
+/// `$SRV.STATS.ingest`, so `nats micro stats ingest` shows the counters too.
 pub async fn serve(
     client: async_nats::Client,
-    report: impl Fn() -> StatusReport + Send + 'static,
+    report: impl Fn() -> StatusReport + Send + Sync + 'static,
     shutdown: CancellationToken,
 ) -> Result<(), async_nats::Error> {
-    let service: Service = client
-        .service_builder()
-        .description("Validates readings that reached the hub and writes them to Postgres")
-        .start(SERVICE_NAME, env!("CARGO_PKG_VERSION"))
-        .await?;
-    let mut status = service
-        .group(subjects::service_group(SERVICE_NAME))
-        .endpoint("status")
-        .await?;
-    loop {
-        let request = tokio::select! {
-            () = shutdown.cancelled() => break,
-            request = status.next() => request,
-        };
-        let Some(request) = request else { break };
-        let reply = serde_json::to_vec(&report()).map_err(|e| async_nats::service::error::Error {
-            status: e.to_string(),
-            code: 500,
-        });
-        if let Err(err) = request.respond(reply.map(Into::into)).await {
-            tracing::warn!(error = %err, "answering a status request failed");
-        }
+    let report = Arc::new(report);
+    let stats = report.clone();
+    edgeops_bus::service::serve_with_stats(
+        client,
+        SERVICE_NAME,
+        "Validates readings that reached the hub and writes them to Postgres",
+        &["status"],
+        move || stats_data(&stats()),
+        shutdown,
+        move |_endpoint, request| {
+            let report = report.clone();
+            async move { respond(&report(), request).await }
+        },
+    )
+    .await
+}
+
+/// The report as the micro protocol's endpoint `data` (`null` only if it cannot be encoded).
+fn stats_data(report: &StatusReport) -> serde_json::Value {
+    serde_json::to_value(report).unwrap_or_else(|err| {
+        tracing::warn!(error = %err, "encoding ingest's stats");
+        serde_json::Value::Null
+    })
+}
+
+async fn respond(report: &StatusReport, request: Request) {
+    let reply = serde_json::to_vec(report).map_err(|e| async_nats::service::error::Error {
+        status: e.to_string(),
+        code: 500,
+    });
+    if let Err(err) = request.respond(reply.map(Into::into)).await {
+        tracing::warn!(error = %err, "answering a status request failed");
     }
-    service.stop().await?;
-    Ok(())
 }

@@ -4,7 +4,9 @@
 
 use std::future::Future;
 
-use async_nats::service::{NATS_SERVICE_ERROR, NATS_SERVICE_ERROR_CODE, Request, ServiceExt};
+use async_nats::service::{
+    NATS_SERVICE_ERROR, NATS_SERVICE_ERROR_CODE, Request, ServiceBuilder, ServiceExt,
+};
 use edgeops_contracts::subjects;
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -27,11 +29,46 @@ where
     F: Fn(&'static str, Request) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let registered = client
+    let builder = client.service_builder().description(description);
+    serve_registered(builder, service, endpoints, shutdown, respond).await
+}
+
+/// As [`serve`], and `$SRV.STATS.<service>` (what `nats micro stats` asks) carries `stats()`
+/// as each endpoint's `data`: without it the micro protocol answers `data: null`, and an
+/// operator following the docs finds no counters.
+pub async fn serve_with_stats<F, Fut, S>(
+    client: async_nats::Client,
+    service: &'static str,
+    description: &str,
+    endpoints: &[&'static str],
+    stats: S,
+    shutdown: CancellationToken,
+    respond: F,
+) -> Result<(), async_nats::Error>
+where
+    F: Fn(&'static str, Request) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+    S: Fn() -> serde_json::Value + Send + Sync + 'static,
+{
+    let builder = client
         .service_builder()
         .description(description)
-        .start(service, env!("CARGO_PKG_VERSION"))
-        .await?;
+        .stats_handler(move |_endpoint, _stats| stats());
+    serve_registered(builder, service, endpoints, shutdown, respond).await
+}
+
+async fn serve_registered<F, Fut>(
+    builder: ServiceBuilder,
+    service: &'static str,
+    endpoints: &[&'static str],
+    shutdown: CancellationToken,
+    respond: F,
+) -> Result<(), async_nats::Error>
+where
+    F: Fn(&'static str, Request) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let registered = builder.start(service, env!("CARGO_PKG_VERSION")).await?;
     let group = registered.group(subjects::service_group(service));
     let mut streams: Vec<BoxStream<'static, (&'static str, Request)>> = Vec::new();
     for &name in endpoints {
