@@ -15,6 +15,7 @@ mod preprocessing;
 mod provisioning;
 mod reduction;
 mod registry;
+mod store;
 mod support;
 mod telemetry_export;
 mod training;
