@@ -61,15 +61,9 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let default_filter = if matches!(
-        cli.command,
-        Command::Demo(_) | Command::Bench(_) | Command::BenchTraining(_)
-    ) {
-        "warn"
-    } else {
-        "info"
-    };
-    let _telemetry = edgeops_telemetry::init_with_default_filter("cli", default_filter)?;
+    // Every command prints what it has to say; logs (RUST_LOG to see more) are for trouble.
+    let _telemetry =
+        edgeops_telemetry::init_with_default_filter("cli", edgeops_telemetry::CLI_DEFAULT_FILTER)?;
     match cli.command {
         Command::Demo(args) => demo::run(args, shutdown_signal()).await,
         Command::Provision(hub) => commands::provision::run(&hub).await,

@@ -1,7 +1,8 @@
 //! One place that sets up logging, tracing and metrics for every edgeops binary.
 //!
-//! - Logs: `tracing` to stderr; `RUST_LOG` filters (default `info`), `EDGEOPS_LOG_FORMAT=json`
-//!   switches to one JSON object per line for log shippers.
+//! - Logs: `tracing` to stderr; `RUST_LOG` filters (default [`SERVICE_DEFAULT_FILTER`]: our own
+//!   crates at `info`, dependencies at `warn`; the CLI uses [`CLI_DEFAULT_FILTER`]),
+//!   `EDGEOPS_LOG_FORMAT=json` switches to one JSON object per line for log shippers.
 //! - Traces and metrics: exported over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the
 //!   per-signal variants) is set and `OTEL_SDK_DISABLED` is not `true`; the exporters read the
 //!   standard `OTEL_*` variables themselves.
@@ -68,14 +69,23 @@ pub fn otlp_requested() -> bool {
     endpoint && !disabled
 }
 
+/// The filter of a service when `RUST_LOG` is unset: every edgeops crate (their targets all
+/// start with `edgeops`) at `info`, dependencies at `warn`. async-nats logs each connection
+/// event at `info`, which `edgeops_bus::connect` already logs once with the connection's name.
+pub const SERVICE_DEFAULT_FILTER: &str = "warn,edgeops=info";
+
+/// The operator command's filter when `RUST_LOG` is unset: what it has to say it prints, so
+/// logs are only for what went wrong (no connection chatter around a command's answer).
+pub const CLI_DEFAULT_FILTER: &str = "warn";
+
 /// Installs the subscriber for `service` (e.g. `ingest`). Safe to call more than once per
 /// process (tests do): later calls keep the first subscriber and return a guard that does nothing.
 pub fn init(service: &str) -> Result<TelemetryGuard, TelemetryError> {
-    init_with_default_filter(service, "info")
+    init_with_default_filter(service, SERVICE_DEFAULT_FILTER)
 }
 
-/// As [`init`], with the filter used when `RUST_LOG` is unset (the demo keeps its own output
-/// readable with `warn`).
+/// As [`init`], with the filter used when `RUST_LOG` is unset (the CLI's is
+/// [`CLI_DEFAULT_FILTER`]).
 pub fn init_with_default_filter(
     service: &str,
     default_filter: &str,
@@ -147,4 +157,67 @@ fn otlp_providers(service: &str) -> Result<(SdkTracerProvider, SdkMeterProvider)
         .with_periodic_exporter(metrics)
         .build();
     Ok((tracer_provider, meter_provider))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Log output kept in memory.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// What a process logging as our services and their dependencies do shows under `filter`.
+    fn shown_under(filter: &str) -> String {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::registry()
+            .with(EnvFilter::try_new(filter).unwrap())
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(move || writer.clone()),
+            );
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: "async_nats", "event: connected");
+            tracing::info!(target: "sqlx::postgres::notice", "relation exists, skipping");
+            tracing::warn!(target: "async_nats", "event: disconnected");
+            tracing::info!(target: "edgeops_bus::connect", "nats connected");
+            tracing::info!(target: "edgeops_ingest::startup", "ingest running");
+        });
+        let bytes = captured.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn services_log_their_own_info_and_only_warnings_of_dependencies() {
+        let shown = shown_under(SERVICE_DEFAULT_FILTER);
+        assert!(shown.contains("ingest running"), "{shown}");
+        assert!(shown.contains("nats connected"), "{shown}");
+        assert!(shown.contains("event: disconnected"), "{shown}");
+        assert!(!shown.contains("event: connected"), "{shown}");
+        assert!(!shown.contains("skipping"), "{shown}");
+    }
+
+    #[test]
+    fn the_cli_is_quiet_unless_something_went_wrong() {
+        let shown = shown_under(CLI_DEFAULT_FILTER);
+        assert!(shown.contains("event: disconnected"), "{shown}");
+        assert!(!shown.contains("event: connected"), "{shown}");
+        assert!(!shown.contains("nats connected"), "{shown}");
+        assert!(!shown.contains("ingest running"), "{shown}");
+    }
 }
