@@ -1,8 +1,19 @@
 //! `edgeops status`: what ingest reports, and the state of the hub's streams.
 
+use edgeops_bus::topology::{HubSettings, INGEST_CONSUMER, hub_topology};
 use edgeops_contracts::{streams, subjects};
 
 use super::HubArgs;
+
+/// Every stream the hub's topology provisions, in its order: a stream added there shows here
+/// without a second list to keep in step.
+pub fn hub_streams() -> Vec<String> {
+    hub_topology(&HubSettings::default())
+        .streams
+        .into_iter()
+        .map(|stream| stream.name)
+        .collect()
+}
 
 pub async fn run(hub: &HubArgs) -> anyhow::Result<()> {
     let js = hub.jetstream().await?;
@@ -17,12 +28,8 @@ pub async fn run(hub: &HubArgs) -> anyhow::Result<()> {
         }
         Err(err) => println!("ingest: not answering ({err})"),
     }
-    for name in [
-        streams::HUB_READINGS,
-        streams::DEAD_LETTERS,
-        streams::EVENTS,
-    ] {
-        match js.get_stream(name).await {
+    for name in hub_streams() {
+        match js.get_stream(&name).await {
             Ok(mut stream) => {
                 let info = stream.info().await?;
                 println!(
@@ -34,9 +41,7 @@ pub async fn run(hub: &HubArgs) -> anyhow::Result<()> {
         }
     }
     if let Ok(stream) = js.get_stream(streams::HUB_READINGS).await
-        && let Ok(info) = stream
-            .consumer_info(edgeops_bus::topology::INGEST_CONSUMER)
-            .await
+        && let Ok(info) = stream.consumer_info(INGEST_CONSUMER).await
     {
         println!(
             "consumer ingest: {} pending, {} awaiting ack",
@@ -44,4 +49,30 @@ pub async fn run(hub: &HubArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_shows_every_hub_stream() {
+        let shown = hub_streams();
+        for name in [
+            streams::HUB_READINGS,
+            streams::HUB_AGGREGATES,
+            streams::DEAD_LETTERS,
+            streams::EVENTS,
+            streams::HUB_FORECASTS,
+        ] {
+            assert!(
+                shown.iter().any(|s| s == name),
+                "{name} missing from {shown:?}"
+            );
+        }
+        assert_eq!(
+            shown.len(),
+            hub_topology(&HubSettings::default()).streams.len()
+        );
+    }
 }
