@@ -18,8 +18,9 @@ pub struct ModelsArgs {
     /// Print the registry's answer as JSON instead of a table.
     #[arg(long, global = true)]
     pub json: bool,
+    /// What to show; bare `edgeops models` lists the models.
     #[command(subcommand)]
-    pub command: ModelsCommand,
+    pub command: Option<ModelsCommand>,
 }
 
 // Version numbers are `number` in the code: `version` would clash with `--version`.
@@ -33,7 +34,7 @@ pub enum Target {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ModelsCommand {
-    /// Every model: how many versions, and which one serves each scope.
+    /// Every model: how many versions, and which one serves each scope (the default).
     List,
     /// A model's versions, newest first: stage, RMSE against persistence, signature.
     Versions { model: String },
@@ -108,7 +109,7 @@ fn explain(err: ClientError) -> anyhow::Error {
 pub async fn run(args: ModelsArgs) -> anyhow::Result<()> {
     let client = RegistryClient::new(args.hub.jetstream().await?.client());
     let json = args.json;
-    match args.command {
+    match args.command.unwrap_or(ModelsCommand::List) {
         ModelsCommand::List => {
             let models = client.models().await.map_err(explain)?;
             if json {
@@ -234,7 +235,7 @@ mod tests {
         assert!(args.json);
         assert!(matches!(
             args.command,
-            ModelsCommand::Promote { number: 3, to: Target::Prod, ref actor, .. } if actor == "ana"
+            Some(ModelsCommand::Promote { number: 3, to: Target::Prod, ref actor, .. }) if actor == "ana"
         ));
         let cli = Cli::try_parse_from([
             "edgeops", "models", "prod", "co2-room", "--scope", "site:s1",
@@ -242,8 +243,27 @@ mod tests {
         .unwrap();
         let Top::Models(args) = cli.command;
         assert!(
-            matches!(args.command, ModelsCommand::Prod { ref scope, .. } if scope.key() == "site:s1")
+            matches!(args.command, Some(ModelsCommand::Prod { ref scope, .. }) if scope.key() == "site:s1")
         );
+    }
+
+    #[test]
+    fn bare_models_lists_the_models() {
+        for argv in [
+            &["edgeops", "models"][..],
+            &["edgeops", "models", "--json"],
+            &["edgeops", "models", "list"],
+        ] {
+            let cli = Cli::try_parse_from(argv).unwrap();
+            let Top::Models(args) = cli.command;
+            assert!(
+                matches!(
+                    args.command.unwrap_or(ModelsCommand::List),
+                    ModelsCommand::List
+                ),
+                "{argv:?}"
+            );
+        }
     }
 
     #[test]

@@ -108,7 +108,7 @@ pub fn versions(versions: &[VersionSummary]) -> String {
             "PERSISTENCE",
             "SKILL",
             "SIGNED",
-            "",
+            "SERVING",
             "SINCE",
         ],
         &rows,
@@ -221,6 +221,8 @@ pub fn detail(d: &VersionDetail) -> String {
 
 #[cfg(test)]
 mod tests {
+    use edgeops_registry::domain::Stage;
+
     use super::*;
 
     #[test]
@@ -231,6 +233,50 @@ mod tests {
         ];
         let text = table(&["MODEL", "N", ""], &rows);
         assert_eq!(text, "MODEL     N\nco2-room  12\na         3\n");
+    }
+
+    fn version(number: u32, stage: Stage, serving: bool) -> VersionSummary {
+        let at = DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        VersionSummary {
+            model: "co2-30min".into(),
+            version: number,
+            scope: "site:s1".into(),
+            stage,
+            stage_since: None,
+            registered_at: at,
+            candidate_rmse: Some(40.0),
+            persistence_rmse: Some(50.0),
+            signed: true,
+            serving,
+        }
+    }
+
+    #[test]
+    fn every_column_of_the_versions_table_has_a_header() {
+        let text = versions(&[version(2, Stage::Dev, false), version(1, Stage::Prod, true)]);
+        let lines: Vec<&str> = text.lines().collect();
+        let headers: Vec<&str> = lines[0].split_whitespace().collect();
+        assert_eq!(
+            headers,
+            [
+                "VERSION",
+                "STAGE",
+                "SCOPE",
+                "RMSE",
+                "PERSISTENCE",
+                "SKILL",
+                "SIGNED",
+                "SERVING",
+                "SINCE"
+            ]
+        );
+        // The serving version's "yes" sits under SERVING, the other's cell is blank.
+        let serving_at = lines[0].find("SERVING").unwrap();
+        assert_eq!(&lines[2][serving_at..serving_at + 3], "yes");
+        assert_eq!(&lines[1][serving_at..serving_at + 3], "   ");
+        assert!(lines[2].starts_with("v1 "), "{text}");
     }
 
     #[test]
