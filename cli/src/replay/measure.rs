@@ -102,14 +102,7 @@ pub fn measure(
     for (sequence, (subject, payload)) in (1u64..).zip(readings) {
         report.raw_readings += 1;
         report.raw_bytes += payload.len() as u64;
-        batch.extend(planner.plan(
-            policy,
-            site.as_str(),
-            sequence,
-            &subject,
-            payload.as_bytes(),
-            now,
-        ));
+        batch.extend(planner.plan(policy, site, sequence, &subject, payload.as_bytes(), now));
         if sequence % forward_batch == 0 {
             report.count_batch(std::mem::take(&mut batch));
         }

@@ -5,6 +5,10 @@
 //! batch (link down, hub busy) is retried from the cursor with backoff, re-planned from the
 //! reduction state before it: nothing is skipped, and what the hub already stored is
 //! de-duplicated there (and, past the duplicate window, by ingest's natural key).
+//!
+//! What must not be forwarded (see [`crate::reduction::set_aside`]) and what the hub refuses for
+//! good (see [`super::refusal`]) is set aside as a dead letter, kept at the site and reported to
+//! the hub, and the cursor moves past it: one bad message never stops a site.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,9 +30,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::cursor::Cursor;
+use super::refusal::{self, Failure};
 use super::resend::ResendGuard;
 use crate::reduction::{
-    HubMessage, Outgoing, PackLimits, ReductionPolicy, SitePlanner, pack, sequence_of_message_id,
+    Body, HubMessage, Outgoing, PackLimits, ReductionPolicy, SitePlanner, pack,
+    sequence_of_message_id, set_aside,
 };
 
 /// Longest pause between attempts while the hub is unreachable. A failed attempt costs one
@@ -48,6 +54,8 @@ pub struct ForwarderStats {
     /// Readings those messages carried.
     pub forwarded_readings: AtomicU64,
     pub failed_batches: AtomicU64,
+    /// Messages set aside as dead letters (at the site, and reported to the hub).
+    pub set_aside: AtomicU64,
     /// Planned readings and aggregate messages not resent after a failure because the hub
     /// already had them.
     pub resend_skipped: AtomicU64,
@@ -163,7 +171,8 @@ impl Forwarder {
             .map_err(|e| local(e.into()))?;
         let consumer = stream
             .create_consumer(pull::OrderedConfig {
-                filter_subject: subjects::raw_readings_of_site(&self.site),
+                // Every raw subject the local stream holds: another site's is set aside.
+                filter_subject: subjects::all_raw_readings(),
                 deliver_policy: DeliverPolicy::ByStartSequence {
                     start_sequence: after + 1,
                 },
@@ -293,7 +302,7 @@ impl Forwarder {
                     .unwrap_or_default();
                 planner.plan(
                     &self.policy,
-                    self.site.as_str(),
+                    &self.site,
                     sequence,
                     message.subject.as_str(),
                     &message.payload,
@@ -320,11 +329,57 @@ impl Forwarder {
         };
         let skipped = planned - outgoing.len();
         let packed = pack(outgoing, self.pack_limits);
-        let trace_bytes = self.publish(&packed, batch).await?;
+        // What the planner set aside is kept at the site before anything is reported.
+        self.keep_at_site(packed.iter().filter(|m| m.body == Body::DeadLetter))
+            .await?;
+        let (trace_bytes, refused) = self.publish(&packed, batch).await?;
         self.stats
             .forwarded_bytes
             .fetch_add(trace_bytes, Ordering::Relaxed);
+        if !refused.is_empty() {
+            self.set_aside_refused(refused).await?;
+        }
         Ok((packed, skipped))
+    }
+
+    /// Keeps dead letters in the site's own stream (`DEAD_LETTERS_LOCAL`), stored before
+    /// returning. Their ids name local sequences, so a retried batch stores each once.
+    async fn keep_at_site<'a>(
+        &self,
+        dead_letters: impl Iterator<Item = &'a HubMessage>,
+    ) -> Result<(), BatchError> {
+        let mut acks = Vec::new();
+        for message in dead_letters {
+            let publish = PublishMessage::build()
+                .payload(message.payload.clone().into())
+                .message_id(message.message_id.as_str());
+            let subject = set_aside::local_subject(&self.site, &message.subject);
+            let ack = self
+                .local
+                .send_publish(subject, publish)
+                .await
+                .map_err(|e| BatchError::Local(e.into()))?;
+            acks.push(ack);
+            self.stats.set_aside.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(site = %self.site, subject = %message.subject, message_id = %message.message_id, "set aside as a dead letter at the site and the hub");
+        }
+        for ack in acks {
+            ack.await.map_err(|e| BatchError::Local(e.into()))?;
+        }
+        Ok(())
+    }
+
+    /// Sets aside what the hub refused for good: a dead letter at the site, and one at the hub.
+    /// A dead letter the hub refuses too stays at the site only (logged): it must not stop the
+    /// site either.
+    async fn set_aside_refused(&self, refused: Vec<Outgoing>) -> Result<(), BatchError> {
+        let dead_letters = pack(refused, self.pack_limits);
+        self.keep_at_site(dead_letters.iter()).await?;
+        let (_, refused_again) = self.publish(&dead_letters, &[]).await?;
+        for dead_letter in refused_again {
+            tracing::error!(site = %self.site, message_id = %dead_letter.message_id, "the hub refused a dead letter too; it is kept at the site only");
+        }
+        Ok(())
     }
 
     /// Drops what the hub already stored. The hub's last message on each subject names, in its
@@ -343,6 +398,8 @@ impl Forwarder {
         {
             let stream_name = if subjects::parse_aggregate_subject(subject).is_some() {
                 streams::HUB_AGGREGATES
+            } else if subjects::is_dead_letter(subject) {
+                streams::DEAD_LETTERS
             } else {
                 streams::HUB_READINGS
             };
@@ -377,8 +434,14 @@ impl Forwarder {
     }
 
     /// Publishes every outgoing message, pipelined, then waits for every acknowledgement.
-    /// Returns the trace-context bytes it added (the rest of the framing is `wire_bytes`).
-    async fn publish(&self, outgoing: &[HubMessage], batch: &[Message]) -> Result<u64, BatchError> {
+    /// Returns the trace-context bytes it added (the rest of the framing is `wire_bytes`) and
+    /// the dead letters of the messages the hub refused for good. Any transient failure fails
+    /// the batch (it is sent again from the cursor).
+    async fn publish(
+        &self,
+        outgoing: &[HubMessage],
+        batch: &[Message],
+    ) -> Result<(u64, Vec<Outgoing>), BatchError> {
         // One trace context per batch is enough to follow it from here to Postgres: a sensor's
         // own, or this batch's span, on the first message only (headers cost uplink bytes).
         let traceparent = batch.iter().find_map(|m| {
@@ -388,7 +451,8 @@ impl Forwarder {
                 .cloned()
         });
         let mut trace_bytes = 0u64;
-        let mut acks: Vec<PublishAckFuture> = Vec::with_capacity(outgoing.len());
+        let mut refused = Vec::new();
+        let mut acks: Vec<(&HubMessage, PublishAckFuture)> = Vec::with_capacity(outgoing.len());
         for (index, message) in outgoing.iter().enumerate() {
             let mut publish = PublishMessage::build()
                 .payload(message.payload.clone().into())
@@ -407,20 +471,41 @@ impl Forwarder {
                     publish = publish.header("traceparent", value.as_str());
                 }
             }
-            let ack = self
+            match self
                 .hub
                 .send_publish(message.subject.clone(), publish)
                 .await
-                .map_err(|e| BatchError::Hub(e.into()))?;
-            acks.push(ack);
+            {
+                Ok(ack) => acks.push((message, ack)),
+                Err(err) => match refusal::classify(&err) {
+                    Failure::Permanent(reason) => {
+                        refused.push(self.refused(message, reason));
+                    }
+                    Failure::Transient(_) => return Err(BatchError::Hub(err.into())),
+                },
+            }
         }
-        for result in
+        let (messages, acks): (Vec<&HubMessage>, Vec<PublishAckFuture>) = acks.into_iter().unzip();
+        let results =
             futures::future::join_all(acks.into_iter().map(std::future::IntoFuture::into_future))
-                .await
-        {
-            result.map_err(|e| BatchError::Hub(e.into()))?;
+                .await;
+        let mut transient = None;
+        for (message, result) in messages.into_iter().zip(results) {
+            let Err(err) = result else { continue };
+            match refusal::classify(&err) {
+                Failure::Permanent(reason) => refused.push(self.refused(message, reason)),
+                Failure::Transient(_) => transient = transient.or(Some(err)),
+            }
         }
-        Ok(trace_bytes)
+        match transient {
+            Some(err) => Err(BatchError::Hub(err.into())),
+            None => Ok((trace_bytes, refused)),
+        }
+    }
+
+    fn refused(&self, message: &HubMessage, reason: edgeops_contracts::Rejection) -> Outgoing {
+        tracing::warn!(site = %self.site, subject = %message.subject, message_id = %message.message_id, bytes = message.payload.len(), reason = %reason.code, detail = %reason.detail, "the hub refused a message for good; setting it aside");
+        refusal::refused_message(&self.site, message, reason)
     }
 }
 

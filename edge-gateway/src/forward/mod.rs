@@ -2,6 +2,7 @@
 
 pub mod cursor;
 pub mod forwarder;
+pub mod refusal;
 pub mod resend;
 
 pub use forwarder::{Forwarder, ForwarderStats};

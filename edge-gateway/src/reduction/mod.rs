@@ -13,6 +13,7 @@ pub mod pack;
 pub mod plan;
 pub mod policy;
 pub mod reducer;
+pub mod set_aside;
 
 pub use aggregate::WindowAggregate;
 pub use pack::{HubMessage, PackLimits, pack};

@@ -61,7 +61,7 @@ pub fn pack(planned: Vec<Outgoing>, limits: PackLimits) -> Vec<HubMessage> {
     let mut packs: Vec<Pack> = Vec::new();
     let mut open: HashMap<String, usize> = HashMap::new();
     for message in planned {
-        if message.body == Body::Unchecked {
+        if matches!(message.body, Body::Unchecked | Body::DeadLetter) {
             open.remove(&message.subject);
             packs.push(Pack::start(message));
             continue;
@@ -114,7 +114,7 @@ impl Pack {
     fn finish(mut self, compress_from_bytes: Option<usize>) -> HubMessage {
         let readings = match self.body {
             Body::Reading => self.payloads.len() as u64,
-            Body::Aggregates => 0,
+            Body::Aggregates | Body::DeadLetter => 0,
             Body::Unchecked => 1,
         };
         let payload = if self.payloads.len() == 1 {
@@ -123,11 +123,13 @@ impl Pack {
             // Readings are objects: wrap them. Aggregates are arrays already: join their items.
             let items = self.payloads.iter().map(|payload| match self.body {
                 Body::Aggregates => array_items(payload),
-                Body::Reading | Body::Unchecked => payload.as_slice(),
+                Body::Reading | Body::Unchecked | Body::DeadLetter => payload.as_slice(),
             });
             json_array(items, self.bytes + 2)
         };
         let payload = match compress_from_bytes {
+            // A dead letter stays readable in `nats stream view`.
+            Some(_) if self.body == Body::DeadLetter => payload,
             Some(from) if payload.len() >= from => smaller(payload),
             _ => payload,
         };

@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use edgeops_contracts::{DeviceId, Reading, ReadingLimits, subjects};
+use edgeops_contracts::{DeviceId, Reading, ReadingLimits, SiteId, subjects};
 use serde_json::Value;
 
 use super::policy::ReductionPolicy;
 use super::reducer::{ForwardKind, Reducer};
+use super::set_aside;
 
 /// A message for the hub, with the id JetStream de-duplicates on.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +30,9 @@ pub enum Body {
     Aggregates,
     /// A raw payload the gateway could not validate, forwarded as it came for ingest to judge.
     Unchecked,
+    /// The dead letter of a message set aside at the site (see [`super::set_aside`]); it goes
+    /// to the hub's dead letters, and a copy stays in the site's.
+    DeadLetter,
 }
 
 /// The local sequence a forwarded message's `Nats-Msg-Id` (`<site>:<sequence>[:suffix]`) names.
@@ -46,17 +50,30 @@ pub struct SitePlanner {
 impl SitePlanner {
     /// Plans the hub messages for the raw message at local `sequence`.
     ///
-    /// A reading that fails validation is not the gateway's to judge: it travels unchanged
-    /// (minus any local-only metric) and ingest dead-letters it at the hub with the reason.
+    /// A message no hub could accept, or that names another site, is set aside as a dead
+    /// letter (see [`super::set_aside`]). Any other reading that fails validation is not the
+    /// gateway's to judge: it travels unchanged (minus any local-only metric) and ingest
+    /// dead-letters it at the hub with the reason.
     pub fn plan(
         &mut self,
         policy: &ReductionPolicy,
-        site: &str,
+        site: &SiteId,
         sequence: u64,
         raw_subject: &str,
         payload: &[u8],
         now: DateTime<Utc>,
     ) -> Vec<Outgoing> {
+        if let Some(reason) =
+            set_aside::reason_to_set_aside(site, raw_subject, payload, &ReadingLimits::default())
+        {
+            return vec![set_aside::dead_letter(
+                site,
+                sequence,
+                raw_subject,
+                payload,
+                reason,
+            )];
+        }
         let Some(hub_subject) = subjects::hub_subject_for_raw(raw_subject) else {
             return Vec::new();
         };
@@ -179,13 +196,23 @@ fn strip_object(policy: &ReductionPolicy, object: &mut serde_json::Map<String, V
 mod tests {
     use super::*;
 
+    fn s1() -> SiteId {
+        SiteId::parse("s1").unwrap()
+    }
+
     #[test]
     fn invalid_readings_travel_for_the_hub_to_refuse_but_lose_local_only_metrics() {
         let mut policy = ReductionPolicy::forward_all();
         policy.local_only.insert("occupancy_count".into());
         let payload = br#"{"ts":"bad","metrics":{"occupancy_count":3,"co2_ppm":1}}"#;
-        let out =
-            SitePlanner::default().plan(&policy, "s1", 7, "edgeops.raw.s1.d1", payload, Utc::now());
+        let out = SitePlanner::default().plan(
+            &policy,
+            &s1(),
+            7,
+            "edgeops.raw.s1.d1",
+            payload,
+            Utc::now(),
+        );
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].subject, "edgeops.readings.s1.d1");
         assert_eq!(out[0].message_id, "s1:7");
@@ -207,8 +234,14 @@ mod tests {
     fn forwarded_payloads_are_readings_ingest_accepts() {
         let policy = ReductionPolicy::forward_all();
         let payload = br#"{"ts":"2026-01-01T00:00:00Z","metrics":{"co2_ppm":612.5}}"#;
-        let out =
-            SitePlanner::default().plan(&policy, "s1", 1, "edgeops.raw.s1.d1", payload, Utc::now());
+        let out = SitePlanner::default().plan(
+            &policy,
+            &s1(),
+            1,
+            "edgeops.raw.s1.d1",
+            payload,
+            Utc::now(),
+        );
         let reading = Reading::from_message(
             &out[0].subject,
             &out[0].payload,

@@ -68,7 +68,11 @@ fn malformed() -> Vec<(String, Vec<u8>, RejectCode)> {
             format!(r#"{{{ok_ts},"metrics":{{"voltage_v":3.3}}}}"#).into_bytes(),
             RejectCode::UnknownMetric,
         ),
-        (on("d11"), b"[1,2,3]".to_vec(), RejectCode::NotAnObject),
+        (
+            on("d11"),
+            br#""a string""#.to_vec(),
+            RejectCode::NotAnObject,
+        ),
         (
             on("d12"),
             format!(r#"{{{ok_ts},"metrics":{{}}}}"#).into_bytes(),
@@ -179,6 +183,35 @@ async fn malformed_readings_are_dead_lettered_with_a_reason_and_ingest_keeps_run
         count_rows(&pool).await.unwrap(),
         1,
         "nothing malformed was written"
+    );
+    ingest.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compressed_packs_bad_readings_are_dead_lettered_alone_and_readable() {
+    let stack = TestStack::start(&[]).await;
+    stack.register_sites(&["s1"]).await;
+    let ingest = spawn_ingest(&stack);
+    let js = stack.hub_js().await;
+    // What a gateway sends: one device's readings as a JSON array, as a zstd frame.
+    let bad = r#"{"ts":"2026-01-01T00:00:00Z","metrics":{"co2_ppm":-1}}"#;
+    let pack = format!("[{},{bad},{}]", reading_json(1), reading_json(2));
+    let frame = edgeops_contracts::compression::compress(pack.as_bytes());
+    js.publish("edgeops.readings.s1.room-1", frame.into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let pool = stack.pool().await;
+    wait_for_rows(&pool, 2, Duration::from_secs(30)).await;
+    let letters = crate::support::wait_for_dead_letters(&js, streams::DEAD_LETTERS, 1).await;
+    let (subject, letter) = &letters[0];
+    assert_eq!(subject, "edgeops.dlq.ingest.out_of_range");
+    assert_eq!(letter.pack_index, Some(1));
+    assert_eq!(
+        letter.payload_utf8.as_deref(),
+        Some(bad),
+        "the refused reading alone, decompressed, ready to publish again"
     );
     ingest.shutdown().await;
 }

@@ -15,6 +15,7 @@ mod preprocessing;
 mod provisioning;
 mod reduction;
 mod registry;
+mod set_aside;
 mod store;
 mod support;
 mod telemetry_export;

@@ -81,11 +81,12 @@ pub fn selected_by_policy(
 ) -> (Rows, usize) {
     use edgeops_contracts::{Reading, ReadingLimits};
     let mut planner = edgeops_edge_gateway::reduction::SitePlanner::default();
+    let site = edgeops_contracts::SiteId::parse(site).expect("a valid site id");
     let (mut readings, mut aggregates) = (Rows::new(), 0usize);
     for (i, (subject, payload)) in raw.iter().enumerate() {
         for out in planner.plan(
             policy,
-            site,
+            &site,
             i as u64 + 1,
             subject,
             payload.as_bytes(),
@@ -103,7 +104,7 @@ pub fn selected_by_policy(
                     &ReadingLimits::default(),
                 )
                 .unwrap();
-                readings.insert((site.to_owned(), r.device.to_string(), r.ts), r.metrics);
+                readings.insert((site.to_string(), r.device.to_string(), r.ts), r.metrics);
             }
         }
     }
@@ -148,4 +149,69 @@ pub async fn wait_for_rows_and_aggregates(
         },
     )
     .await;
+}
+
+/// Every message of a stream in `js`'s domain, in stream order: (subject, payload).
+pub async fn stream_messages(
+    js: &async_nats::jetstream::Context,
+    stream: &str,
+) -> Vec<(String, Vec<u8>)> {
+    use async_nats::jetstream::consumer::{DeliverPolicy, pull};
+    use futures::StreamExt;
+    let stream = js.get_stream(stream).await.unwrap();
+    let count = stream.get_info().await.unwrap().state.messages as usize;
+    let consumer = stream
+        .create_consumer(pull::OrderedConfig {
+            deliver_policy: DeliverPolicy::All,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut messages = consumer.messages().await.unwrap().take(count);
+    let mut out = Vec::with_capacity(count);
+    while let Some(message) = messages.next().await {
+        let message = message.unwrap();
+        out.push((message.subject.to_string(), message.payload.to_vec()));
+    }
+    out
+}
+
+/// The dead letters of a stream (hub `DEAD_LETTERS` or a site's `DEAD_LETTERS_LOCAL`), once it
+/// holds `expected` of them: (subject, record).
+pub async fn wait_for_dead_letters(
+    js: &async_nats::jetstream::Context,
+    stream: &str,
+    expected: u64,
+) -> Vec<(String, edgeops_contracts::DeadLetter)> {
+    wait_until(
+        &format!("{expected} dead letters in {stream}"),
+        Duration::from_secs(60),
+        || async {
+            let mut handle = js.get_stream(stream).await.map_err(|e| e.to_string())?;
+            let n = handle
+                .info()
+                .await
+                .map_err(|e| e.to_string())?
+                .state
+                .messages;
+            assert!(
+                n <= expected,
+                "{n} dead letters in {stream}, expected {expected}"
+            );
+            check(n == expected, format!("{n} dead letters"))
+        },
+    )
+    .await;
+    stream_messages(js, stream)
+        .await
+        .into_iter()
+        .map(|(subject, payload)| {
+            let envelope = edgeops_contracts::EventEnvelope::decode(
+                &payload,
+                &edgeops_contracts::events::upcasters(),
+            )
+            .unwrap();
+            (subject, envelope.into_typed().unwrap().data)
+        })
+        .collect()
 }

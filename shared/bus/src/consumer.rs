@@ -29,6 +29,17 @@ pub enum Outcome {
     Retry { reason: String },
     /// The message itself is bad: dead-letter it with the reason and never deliver again.
     Reject(Rejection),
+    /// Some readings of a packed message are bad (the rest were handled): dead-letter each of
+    /// them alone, with its position in the pack, then never deliver the message again.
+    RejectReadings(Vec<RefusedReading>),
+}
+
+/// One refused reading of a packed message: its position, its own JSON, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefusedReading {
+    pub pack_index: usize,
+    pub payload: Vec<u8>,
+    pub rejection: Rejection,
 }
 
 /// Processes one batch. Returns one outcome per message, in order.
@@ -262,6 +273,10 @@ impl<H: BatchHandler> WorkerContext<H> {
                     .await
             }
             Outcome::Reject(rejection) => self.dead_letter(message, delivered, &rejection).await,
+            Outcome::RejectReadings(readings) => {
+                self.dead_letter_readings(message, delivered, &readings)
+                    .await
+            }
         };
         if let Err(err) = result {
             // The server will redeliver after ack_wait; handlers are idempotent.
@@ -287,8 +302,49 @@ impl<H: BatchHandler> WorkerContext<H> {
             subject: message.subject.as_str(),
             deliveries: delivered,
             payload: &message.payload,
+            pack_index: None,
         };
-        match self.dead_letters.send(&refused, rejection).await {
+        let stored = self.dead_letters.send(&refused, rejection).await;
+        self.terminate_once_stored(message, stored).await
+    }
+
+    /// Dead-letters each refused reading of a pack alone, then terminates the message. If one
+    /// cannot be stored, the message is nak'ed: the next delivery judges it again (its good
+    /// readings are written idempotently, and a dead letter stored twice is a copy, not a loss).
+    async fn dead_letter_readings(
+        &self,
+        message: &Message,
+        delivered: i64,
+        readings: &[RefusedReading],
+    ) -> Result<(), async_nats::Error> {
+        let (stream, stream_sequence) = message
+            .info()
+            .map(|i| (i.stream.to_owned(), i.stream_sequence))
+            .unwrap_or_default();
+        let mut stored = Ok(());
+        for reading in readings {
+            let refused = Refused {
+                stream: &stream,
+                stream_sequence,
+                subject: message.subject.as_str(),
+                deliveries: delivered,
+                payload: &reading.payload,
+                pack_index: Some(reading.pack_index),
+            };
+            stored = self.dead_letters.send(&refused, &reading.rejection).await;
+            if stored.is_err() {
+                break;
+            }
+        }
+        self.terminate_once_stored(message, stored).await
+    }
+
+    async fn terminate_once_stored(
+        &self,
+        message: &Message,
+        stored: Result<(), async_nats::Error>,
+    ) -> Result<(), async_nats::Error> {
+        match stored {
             Ok(()) => message.ack_with(AckKind::Term).await,
             Err(err) => {
                 tracing::error!(error = %err, "storing a dead letter failed; will retry the message");

@@ -13,8 +13,10 @@ pub mod sites;
 pub mod topology;
 
 pub use connect::{ConnectError, connect};
-pub use consumer::{BatchHandler, ConsumerRunner, Outcome, RunnerConfig, RunnerError};
-pub use dead_letter::DeadLetterSink;
+pub use consumer::{
+    BatchHandler, ConsumerRunner, Outcome, RefusedReading, RunnerConfig, RunnerError,
+};
+pub use dead_letter::{DeadLetterSink, publish_dead_letter, publish_record};
 pub use history::{HistoryError, read_subject, read_subject_after};
 pub use provision::{ProvisionError, ProvisionReport, Topology, provision};
 pub use publish::{PublishEventError, publish_event};

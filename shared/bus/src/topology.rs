@@ -254,17 +254,36 @@ impl Default for SiteSettings {
 
 pub fn site_topology(site: &SiteId, settings: &SiteSettings) -> Topology {
     Topology {
-        streams: vec![stream::Config {
-            name: streams::LOCAL_READINGS.into(),
-            description: Some(format!("Raw readings of site {site}, kept locally")),
-            subjects: vec![subjects::raw_readings_of_site(site)],
-            storage: stream::StorageType::File,
-            retention: stream::RetentionPolicy::Limits,
-            discard: stream::DiscardPolicy::Old,
-            max_age: settings.raw_max_age,
-            max_bytes: settings.raw_max_bytes,
-            ..Default::default()
-        }],
+        streams: vec![
+            stream::Config {
+                name: streams::LOCAL_READINGS.into(),
+                description: Some(format!("Raw readings of site {site}, kept locally")),
+                // Every raw subject, not only this site's: a reading published here under
+                // another site's name is refused by the gateway with a reason instead of
+                // vanishing (the leaf link carries no raw subject in either direction).
+                subjects: vec![subjects::all_raw_readings()],
+                storage: stream::StorageType::File,
+                retention: stream::RetentionPolicy::Limits,
+                discard: stream::DiscardPolicy::Old,
+                max_age: settings.raw_max_age,
+                max_bytes: settings.raw_max_bytes,
+                ..Default::default()
+            },
+            stream::Config {
+                name: streams::LOCAL_DEAD_LETTERS.into(),
+                description: Some(format!(
+                    "What the gateway of site {site} set aside instead of forwarding, with the reason"
+                )),
+                subjects: vec![subjects::local_dead_letters_of_site(site)],
+                storage: stream::StorageType::File,
+                retention: stream::RetentionPolicy::Limits,
+                discard: stream::DiscardPolicy::Old,
+                max_age: settings.raw_max_age,
+                max_bytes: LOCAL_DEAD_LETTERS_MAX_BYTES,
+                duplicate_window: Duration::from_secs(120),
+                ..Default::default()
+            },
+        ],
         consumers: vec![],
         key_values: vec![kv::Config {
             bucket: streams::GATEWAY_STATE_BUCKET.into(),
@@ -305,6 +324,11 @@ fn desired_models() -> kv::Config {
         ..Default::default()
     }
 }
+
+/// Most bytes of dead letters a site keeps (oldest dropped first): a dead letter carries at
+/// most 128 KiB of its message, so this holds hundreds of the largest and many thousands of
+/// ordinary refusals.
+pub const LOCAL_DEAD_LETTERS_MAX_BYTES: i64 = 256 * 1024 * 1024;
 
 /// Most forecasts a site keeps locally (oldest dropped first).
 pub const LOCAL_FORECASTS_MAX_BYTES: i64 = 256 * 1024 * 1024;

@@ -16,7 +16,7 @@ use edgeops_contracts::SiteId;
 
 /// Streams the docs describe before provisioning creates them (work in flight elsewhere). A name
 /// here may be documented without being provisioned; once provisioned, it is checked as any other.
-const ANNOUNCED: &[&str] = &["DEAD_LETTERS_LOCAL"];
+const ANNOUNCED: &[&str] = &[];
 
 fn doc(relative: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -16,7 +16,7 @@ pub mod subjects;
 pub mod training;
 pub mod upcast;
 
-pub use dead_letter::{DeadLetter, RejectCode, Rejection};
+pub use dead_letter::{DeadLetter, DeadLetterSource, RejectCode, Rejection};
 pub use envelope::{Actor, EventEnvelope, EventMeta};
 pub use ids::{DeviceId, IdError, SiteId};
 pub use metric::{Metric, MetricCatalog};

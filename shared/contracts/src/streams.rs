@@ -9,8 +9,12 @@ pub const HUB_AGGREGATES: &str = "AGGREGATES";
 pub const DEAD_LETTERS: &str = "DEAD_LETTERS";
 /// Hub stream of domain events (`edgeops.events.>`), domain `hub`.
 pub const EVENTS: &str = "EVENTS";
-/// Site stream of raw readings (`edgeops.raw.<site>.>`), domain `edge-<site>`.
+/// Site stream of raw readings (`edgeops.raw.>`: every raw subject published at the site, so
+/// that one naming another site is refused with a reason), domain `edge-<site>`.
 pub const LOCAL_READINGS: &str = "READINGS_LOCAL";
+/// Site stream of what the gateway set aside instead of forwarding
+/// (`edgeops.local.dlq.<site>.<reason>`), domain `edge-<site>`.
+pub const LOCAL_DEAD_LETTERS: &str = "DEAD_LETTERS_LOCAL";
 /// Hub KV bucket of registered sites (key = site id).
 pub const SITES_BUCKET: &str = "edgeops_sites";
 /// Site KV bucket with the gateway's own state (forwarding cursor, ...).

@@ -7,6 +7,7 @@
 //! | `edgeops.readings.<site>.<device>`        | edge gateway, forwarded  | `READINGS` (hub)          |
 //! | `edgeops.aggregates.<site>.<device>`      | edge gateway, windows    | `AGGREGATES` (hub)        |
 //! | `edgeops.dlq.<consumer>.<reason>`         | any consumer             | `DEAD_LETTERS` (hub)      |
+//! | `edgeops.local.dlq.<site>.<reason>`       | edge gateway, at the site | `DEAD_LETTERS_LOCAL` (edge-<site>) |
 //! | `edgeops.events.<aggregate>.<id>`         | services                 | `EVENTS` (hub)            |
 //! | `edgeops.svc.<service>.<endpoint>`        | request/reply endpoints  | -                         |
 //! | `edgeops.forecasts.<site>.<device>`       | edge gateway, at the site | `FORECASTS_LOCAL` (edge-<site>) |
@@ -19,6 +20,7 @@ const RAW: &str = "edgeops.raw";
 const READINGS: &str = "edgeops.readings";
 const AGGREGATES: &str = "edgeops.aggregates";
 const DLQ: &str = "edgeops.dlq";
+const LOCAL_DLQ: &str = "edgeops.local.dlq";
 const EVENTS: &str = "edgeops.events";
 const SERVICES: &str = "edgeops.svc";
 
@@ -30,6 +32,20 @@ pub fn raw_reading(site: &SiteId, device: &DeviceId) -> String {
 /// Every raw reading of one site (the local stream's filter).
 pub fn raw_readings_of_site(site: &SiteId) -> String {
     format!("{RAW}.{site}.>")
+}
+
+/// Every raw reading published at a leaf, whatever site its subject names. A site's local
+/// stream captures them all, so a reading with another site in its subject is refused with a
+/// reason instead of vanishing (the leaf link never carries raw readings either way).
+pub fn all_raw_readings() -> String {
+    format!("{RAW}.>")
+}
+
+/// The site a raw subject names (its third token), if any: the gateway refuses readings whose
+/// subject names another site than its own.
+pub fn site_of_raw_subject(raw_subject: &str) -> Option<&str> {
+    let rest = raw_subject.strip_prefix(RAW)?.strip_prefix('.')?;
+    rest.split('.').next().filter(|site| !site.is_empty())
 }
 
 /// Where the gateway forwards a reading to the hub.
@@ -67,6 +83,31 @@ pub fn dead_letter(consumer: &str, reason: &str) -> String {
 
 pub fn all_dead_letters() -> String {
     format!("{DLQ}.>")
+}
+
+/// The consumer token of what one site's gateway sets aside (`gateway-<site>`): one subject per
+/// site and reason, so the gateway can see on the hub what it already reported after an outage.
+pub fn gateway_consumer(site: &SiteId) -> String {
+    format!("gateway-{site}")
+}
+
+/// Where a site's gateway keeps, at the site, what it set aside instead of forwarding (too
+/// large, another site's subject, refused by the hub). Outside `edgeops.dlq.>` on purpose: the
+/// hub's dead-letter stream would otherwise capture it over the leaf link too.
+pub fn local_dead_letter(site: &SiteId, reason: &str) -> String {
+    format!("{LOCAL_DLQ}.{site}.{reason}")
+}
+
+/// Every local dead letter of one site (the site's dead-letter stream's filter).
+pub fn local_dead_letters_of_site(site: &SiteId) -> String {
+    format!("{LOCAL_DLQ}.{site}.>")
+}
+
+/// Whether `subject` is a hub dead-letter subject.
+pub fn is_dead_letter(subject: &str) -> bool {
+    subject
+        .strip_prefix(DLQ)
+        .is_some_and(|rest| rest.starts_with('.'))
 }
 
 /// The subject of one aggregate instance's events (one subject per instance, so optimistic
@@ -175,6 +216,27 @@ mod tests {
             all_aggregate_events("model_version"),
             "edgeops.events.model_version.>"
         );
+    }
+
+    #[test]
+    fn local_dead_letters_stay_outside_the_hubs_dead_letter_subjects() {
+        let (site, _) = ids();
+        assert_eq!(
+            local_dead_letter(&site, "foreign_site"),
+            "edgeops.local.dlq.s1.foreign_site"
+        );
+        assert!(!is_dead_letter(&local_dead_letter(&site, "foreign_site")));
+        assert!(is_dead_letter(&dead_letter(&gateway_consumer(&site), "x")));
+        assert!(!is_dead_letter("edgeops.dlqx.a.b"));
+        assert_eq!(all_raw_readings(), "edgeops.raw.>");
+    }
+
+    #[test]
+    fn the_site_of_a_raw_subject_is_its_third_token() {
+        assert_eq!(site_of_raw_subject("edgeops.raw.s2.x"), Some("s2"));
+        assert_eq!(site_of_raw_subject("edgeops.raw.s1"), Some("s1"));
+        assert_eq!(site_of_raw_subject("edgeops.raw."), None);
+        assert_eq!(site_of_raw_subject("edgeops.readings.s1.x"), None);
     }
 
     #[test]

@@ -30,6 +30,11 @@ fn planned(device: u8, sequence: u64, body: Body) -> Outgoing {
             "not json".to_owned(),
             format!("s1:{sequence}"),
         ),
+        Body::DeadLetter => (
+            "edgeops.dlq.gateway-s1.foreign_site".to_owned(),
+            format!(r#"{{"seq":{sequence},"padding":"{}"}}"#, "x".repeat(400)),
+            format!("s1:{sequence}:dead_letter"),
+        ),
     };
     Outgoing {
         subject,
@@ -42,6 +47,11 @@ fn planned(device: u8, sequence: u64, body: Body) -> Outgoing {
 
 /// What a packed message carries, one entry per planned message, as the hub side reads it.
 fn unpack(message: &HubMessage) -> Vec<String> {
+    if message.subject.starts_with("edgeops.dlq.") {
+        // Never packed with another, never compressed: readable in `nats stream view`.
+        let item: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+        return vec![format!("dead letter {}", item["seq"])];
+    }
     if message.subject.starts_with("edgeops.aggregates.") {
         let text = edgeops_contracts::compression::decompressed(&message.payload, 1 << 20).unwrap();
         let items: Vec<serde_json::Value> = serde_json::from_slice(&text).unwrap();
@@ -67,6 +77,7 @@ fn expected(message: &Outgoing) -> String {
         Body::Aggregates => format!("agg {}", message.sequence),
         Body::Reading => format!("reading {}", message.sequence),
         Body::Unchecked => "refused invalid_json".to_owned(),
+        Body::DeadLetter => format!("dead letter {}", message.sequence),
     }
 }
 
@@ -75,6 +86,7 @@ fn body() -> impl Strategy<Value = Body> {
         8 => Just(Body::Reading),
         2 => Just(Body::Aggregates),
         1 => Just(Body::Unchecked),
+        1 => Just(Body::DeadLetter),
     ]
 }
 
@@ -120,7 +132,10 @@ proptest! {
             }
         }
         let readings: u64 = packed.iter().map(|m| m.readings).sum();
-        let planned_readings = planned.iter().filter(|p| p.body != Body::Aggregates).count();
+        let planned_readings = planned
+            .iter()
+            .filter(|p| matches!(p.body, Body::Reading | Body::Unchecked))
+            .count();
         prop_assert_eq!(readings, planned_readings as u64);
     }
 }

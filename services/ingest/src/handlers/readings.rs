@@ -11,7 +11,7 @@ use edgeops_contracts::{ReadingLimits, SiteId};
 use edgeops_store::sqlx::PgPool;
 use tracing::Instrument;
 
-use crate::domain::batch::{Incoming, sort_batch};
+use crate::domain::batch::{Incoming, Refusal, sort_batch};
 use crate::domain::sites::KnownSites;
 use crate::service::IngestStats;
 use crate::store::write_readings;
@@ -58,8 +58,11 @@ impl ReadingsHandler {
         for code in &sorted.refused_readings {
             self.stats.record_rejected(code.as_str());
         }
-        for (index, rejection) in sorted.refused {
-            outcomes[index] = Outcome::Reject(rejection);
+        for (index, refusal) in sorted.refused {
+            outcomes[index] = match refusal {
+                Refusal::Message(rejection) => Outcome::Reject(rejection),
+                Refusal::Readings(readings) => Outcome::RejectReadings(readings),
+            };
         }
         let (indices, rows): (Vec<usize>, Vec<_>) = sorted.rows.into_iter().unzip();
         match write_readings(&self.pool, &rows).await {
