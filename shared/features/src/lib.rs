@@ -15,5 +15,5 @@ pub mod resample;
 pub mod rows;
 pub mod spec;
 
-pub use rows::{FeatureRow, compute_rows};
+pub use rows::{FeatureRow, bin_values, compute_rows};
 pub use spec::{FeatureSpec, GapFill};

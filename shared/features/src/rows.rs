@@ -43,6 +43,19 @@ fn grid(spec: &FeatureSpec, metric: &str, samples: &[(DateTime<Utc>, f64)]) -> G
     .collect()
 }
 
+/// The value of each bin of `metric` as every row sees it, by bin start: the samples averaged
+/// into the spec's bins, cleaned, gaps of at most `max_gap_bins` filled (flagged `true`). A
+/// row's current value of the metric is this; training's label for horizon `h` at bin `b` is
+/// the target's value at `b + h` bins. Live evaluation judges forecasts against the same
+/// values, so "the actual" means one thing across training, deployment and monitoring.
+pub fn bin_values(
+    spec: &FeatureSpec,
+    metric: &str,
+    samples: &[(DateTime<Utc>, f64)],
+) -> BTreeMap<i64, (f64, bool)> {
+    grid(spec, metric, samples)
+}
+
 /// The last `n` values up to and including `bin`, oldest first, if all present.
 fn history(grid: &Grid, bin: i64, n: usize, interval: i64) -> Option<Vec<(f64, bool)>> {
     (0..n as i64)
