@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod commands;
 pub mod demo;
+pub mod leaf_link;
 pub mod nats_config;
 pub mod replay;
 pub mod simulator;

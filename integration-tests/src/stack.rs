@@ -21,6 +21,8 @@ pub struct Leaf {
     pub url: String,
     /// `mqtt://127.0.0.1:<port>` host and port of the leaf's MQTT listener.
     pub mqtt_port: u16,
+    /// `http://127.0.0.1:<port>`: the leaf's monitoring endpoint (`/leafz`, `/varz`).
+    pub monitor_url: String,
     pub container_name: String,
     pub container: ContainerAsync<GenericImage>,
 }
@@ -101,6 +103,7 @@ impl TestStack {
             let container_name = format!("leaf-{site}-{id}");
             let container = nats_image()
                 .with_exposed_port(1883.tcp())
+                .with_exposed_port(8222.tcp())
                 .with_network(format!("edgeops-{site}-{id}"))
                 .with_container_name(&container_name)
                 .with_copy_to("/etc/nats/leaf.conf", conf.into_bytes())
@@ -114,10 +117,15 @@ impl TestStack {
             );
             uplink.join(&container_name);
             let mqtt_port = container.get_host_port_ipv4(1883).await.unwrap_or_default();
+            let monitor_url = format!(
+                "http://127.0.0.1:{}",
+                container.get_host_port_ipv4(8222).await.unwrap_or_default()
+            );
             leaves.push(Leaf {
                 site,
                 url,
                 mqtt_port,
+                monitor_url,
                 container_name,
                 container,
             });

@@ -83,6 +83,8 @@ const MALFORMED: &[(&str, &str)] = &[
 struct Ports {
     hub: u16,
     leaf: u16,
+    /// The leaf's monitoring port: `/leafz` counts what crosses the leaf connection.
+    leaf_monitor: u16,
 }
 
 /// What the demo runs beside its services: where the servers listen, how to restart the hub
@@ -108,9 +110,10 @@ pub async fn run(
     let ports = Ports {
         hub: free_port()?,
         leaf: free_port()?,
+        leaf_monitor: free_port()?,
     };
-    let (hub_monitor, leaf_monitor, leaf_link, mqtt) =
-        (free_port()?, free_port()?, free_port()?, free_port()?);
+    let leaf_monitor = ports.leaf_monitor;
+    let (hub_monitor, leaf_link, mqtt) = (free_port()?, free_port()?, free_port()?);
     let listen = |client_port, monitor_port, store: &str| Listen {
         host: "127.0.0.1".into(),
         client_port,
@@ -259,7 +262,12 @@ async fn run_loop(
     };
     let outcome = match result {
         Ok(Some(summary)) => match report::summary(&summary, &hub_js, ingest_status).await {
-            Ok(()) => models(&hub_js, site, &keys.public_file, args, &leaf_url).await,
+            Ok(()) => {
+                let done = models(&hub_js, site, &keys.public_file, args, &leaf_url).await;
+                let monitor = format!("http://127.0.0.1:{}", ports.leaf_monitor);
+                report::leaf_link(&monitor, &gateway_stats).await;
+                done
+            }
             Err(err) => Err(err),
         },
         Ok(None) => {

@@ -173,3 +173,28 @@ pub async fn summary(
     }
     Ok(())
 }
+
+/// The byte ratio as docs/architecture.md defines it: what the site sent over its leaf
+/// connection (everything: readings, aggregates, forecasts, API requests), from the leaf server's
+/// own counters, per raw byte published at the site.
+pub async fn leaf_link(monitor_url: &str, gateway: &ForwarderStats) {
+    let raw = gateway.raw_bytes.load(Ordering::Relaxed);
+    match crate::leaf_link::leaf_link_bytes(monitor_url).await {
+        Ok(link) => {
+            step("the uplink, from the leaf server's counters (/leafz)");
+            println!(
+                "    site -> hub                {} bytes in {} messages = {:.1}% of the {raw} raw bytes published (readings, aggregates, one forecast per device and bin, API requests: everything)",
+                link.to_hub,
+                link.to_hub_msgs,
+                link.ratio_to(raw) * 100.0
+            );
+            println!(
+                "    hub -> site                {} bytes in {} messages (models, desired state, acknowledgements)",
+                link.from_hub, link.from_hub_msgs
+            );
+        }
+        Err(err) => step(&format!(
+            "could not read the leaf's counters at {monitor_url}: {err:#}"
+        )),
+    }
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use async_nats::jetstream::stream::LastRawMessageErrorKind;
-use edgeops_contracts::deployment::Forecast;
+use edgeops_contracts::deployment::{Forecast, decode_hub_forecasts};
 use edgeops_contracts::streams;
 use edgeops_contracts::{DeviceId, SiteId, subjects};
 use edgeops_deployment::api::{RolloutStatus, StartRequest};
@@ -96,7 +96,7 @@ pub async fn latest_forecast(
         .get_last_raw_message_by_subject(&subjects::hub_forecast(site, &device))
         .await
     {
-        Ok(message) => Ok(Some(serde_json::from_slice(&message.payload)?)),
+        Ok(message) => Ok(decode_hub_forecasts(&message.payload)?.pop()),
         Err(err) if err.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(None),
         Err(err) => Err(err.into()),
     }

@@ -5,7 +5,8 @@
 //! a forecast). On start it replays the readings of the last `Engine::history_needed` so that
 //! windows are full again after a restart; replayed readings fill windows but produce no
 //! forecasts (those were made before the restart). One forecast per new reading, published at
-//! the site on `edgeops.forecasts.<site>.<device>` and queued for the hub.
+//! the site on `edgeops.forecasts.<site>.<device>` and offered to the hub uplink (which sends
+//! the one made when each feature bin closed).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -151,14 +152,11 @@ impl Feed {
         };
         let payload = bytes::Bytes::from(payload);
         let subject = subjects::forecast(&forecast.site, &forecast.device);
-        if let Err(err) = self.client.publish(subject, payload.clone()).await {
+        if let Err(err) = self.client.publish(subject, payload).await {
             tracing::warn!(error = %err, "publishing a forecast at the site failed");
         }
         if let Some(uplink) = &self.uplink {
-            uplink.send(
-                subjects::hub_forecast(&forecast.site, &forecast.device),
-                payload,
-            );
+            uplink.send(forecast.clone());
         }
     }
 }

@@ -12,6 +12,7 @@
 //!   the hub).
 
 pub mod active;
+pub mod bins;
 pub mod cache;
 pub mod deployer;
 pub mod engine;
@@ -60,7 +61,8 @@ pub struct InferenceSettings {
 pub struct InferenceStats {
     pub forecasts_model: AtomicU64,
     pub forecasts_persistence: AtomicU64,
-    /// Forecasts the hub acknowledged, and forecasts that did not reach it.
+    /// Forecasts the hub acknowledged (at most one per device and feature bin), and forecasts
+    /// that did not reach it.
     pub forwarded: AtomicU64,
     pub forward_dropped: AtomicU64,
     pub applied: AtomicU64,

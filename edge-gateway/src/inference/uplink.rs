@@ -1,33 +1,46 @@
-//! Forwarding forecasts to the hub, best effort.
+//! Forwarding forecasts to the hub, best effort, at most one per device and feature bin.
 //!
-//! Every forecast is kept at the site (`FORECASTS_LOCAL`); the copy sent to the hub's
-//! `FORECASTS` stream is for monitoring, which can live with gaps. So this path never blocks
-//! or slows forecasting: forecasts wait in a bounded queue, a bounded number of publishes await
-//! their acknowledgements, and while the uplink is down (publishes fail at once with no
-//! responders, or time out) the forecasts of that time are counted as dropped, not resent.
-//! Forecasts made during an outage are therefore missing on the hub; they remain in the site's
-//! local stream for its retention.
+//! Every forecast is kept at the site (`FORECASTS_LOCAL`); the hub's `FORECASTS` stream gets the
+//! forecast made when each bin closed (see [`super::bins`]), for monitoring and the rollout
+//! gates, which judge forecasts per origin bin. Released forecasts are sent about once a second,
+//! one device's as one [`ForecastPack`] (zstd-compressed when that is smaller), so a forecast
+//! costs a few bytes of uplink rather than a message of its own.
+//!
+//! This path never blocks or slows forecasting: forecasts wait in a bounded queue, a bounded
+//! number of publishes await their acknowledgements, and while the uplink is down (publishes fail
+//! at once with no responders, or time out) the forecasts of that time are counted as dropped,
+//! not resent. They remain in the site's local stream for its retention.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use async_nats::jetstream;
-use bytes::Bytes;
+use edgeops_contracts::deployment::{Forecast, ForecastPack};
+use edgeops_contracts::{DeviceId, compression, subjects};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::InferenceStats;
+use super::bins::{BinCloser, Release};
 
 /// Forecasts waiting to be sent.
 const QUEUE: usize = 4096;
 /// Publishes awaiting the hub's acknowledgement.
 const IN_FLIGHT: usize = 512;
+/// How often released forecasts are packed and sent.
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// Released forecasts that are sent at once, without waiting for the next flush.
+const FLUSH_AT: usize = 2_000;
+/// Packs of at least this many bytes travel compressed when that is smaller.
+const COMPRESS_FROM_BYTES: usize = 256;
 
 #[derive(Clone)]
 pub struct ForecastUplink {
-    queue: mpsc::Sender<(String, Bytes)>,
+    queue: mpsc::Sender<Forecast>,
     stats: Arc<InferenceStats>,
 }
 
@@ -42,48 +55,104 @@ impl ForecastUplink {
         (Self { queue, stats }, task)
     }
 
-    /// Queues a forecast for the hub; drops it (counted) if the queue is full.
-    pub fn send(&self, subject: String, payload: Bytes) {
-        if self.queue.try_send((subject, payload)).is_err() {
+    /// Offers a forecast for the hub; drops it (counted) if the queue is full.
+    pub fn send(&self, forecast: Forecast) {
+        if self.queue.try_send(forecast).is_err() {
             self.stats.forward_dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
 
+/// A publish awaiting its acknowledgement, and how many forecasts it carries.
+type Pending = futures::future::BoxFuture<'static, (Result<(), String>, u64)>;
+
 async fn forward(
     hub: jetstream::Context,
-    mut pending: mpsc::Receiver<(String, Bytes)>,
+    mut pending: mpsc::Receiver<Forecast>,
     stats: Arc<InferenceStats>,
     shutdown: CancellationToken,
 ) {
-    let mut acks = FuturesUnordered::new();
+    let mut closer = BinCloser::default();
+    let mut released: Vec<Forecast> = Vec::new();
+    let mut acks: FuturesUnordered<Pending> = FuturesUnordered::new();
     let mut failing = false;
+    let mut flush = tokio::time::interval(FLUSH_EVERY);
+    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
             next = pending.recv(), if acks.len() < IN_FLIGHT => {
-                let Some((subject, payload)) = next else { return };
-                match hub.publish(subject, payload).await {
-                    Ok(ack) => acks.push(ack.into_future()),
-                    Err(err) => {
-                        stats.forward_dropped.fetch_add(1, Ordering::Relaxed);
-                        note_failure(&mut failing, &err);
-                    }
+                let Some(forecast) = next else { return };
+                released.extend(closer.offer(forecast, chrono::Utc::now()));
+                if released.len() >= FLUSH_AT {
+                    send_packs(&hub, std::mem::take(&mut released), &mut acks, &stats, &mut failing).await;
                 }
             }
-            Some(acked) = acks.next(), if !acks.is_empty() => match acked {
-                Ok(_) => {
-                    stats.forwarded.fetch_add(1, Ordering::Relaxed);
+            _ = flush.tick() => {
+                released.extend(closer.due(chrono::Utc::now(), Release::default()));
+                if !released.is_empty() {
+                    send_packs(&hub, std::mem::take(&mut released), &mut acks, &stats, &mut failing).await;
+                }
+            }
+            Some((acked, count)) = acks.next(), if !acks.is_empty() => match acked {
+                Ok(()) => {
+                    stats.forwarded.fetch_add(count, Ordering::Relaxed);
                     if failing {
                         tracing::info!("forecasts reach the hub again");
                         failing = false;
                     }
                 }
                 Err(err) => {
-                    stats.forward_dropped.fetch_add(1, Ordering::Relaxed);
+                    stats.forward_dropped.fetch_add(count, Ordering::Relaxed);
                     note_failure(&mut failing, &err);
                 }
             },
+        }
+    }
+}
+
+/// Publishes `released` as one pack per device and run of like forecasts.
+async fn send_packs(
+    hub: &jetstream::Context,
+    released: Vec<Forecast>,
+    acks: &mut FuturesUnordered<Pending>,
+    stats: &InferenceStats,
+    failing: &mut bool,
+) {
+    let mut by_device: BTreeMap<DeviceId, Vec<Forecast>> = BTreeMap::new();
+    for forecast in released {
+        by_device
+            .entry(forecast.device.clone())
+            .or_default()
+            .push(forecast);
+    }
+    for (_, mut forecasts) in by_device {
+        forecasts.sort_by_key(|f| f.ts);
+        for pack in ForecastPack::pack(&forecasts) {
+            let count = pack.values.len() as u64;
+            let Ok(text) = serde_json::to_vec(&pack) else {
+                continue;
+            };
+            let payload = if text.len() >= COMPRESS_FROM_BYTES {
+                let frame = compression::compress(&text);
+                if frame.len() < text.len() {
+                    frame
+                } else {
+                    text
+                }
+            } else {
+                text
+            };
+            let subject = subjects::hub_forecast(&pack.site, &pack.device);
+            match hub.publish(subject, payload.into()).await {
+                Ok(ack) => acks.push(Box::pin(async move {
+                    (ack.await.map(|_| ()).map_err(|e| e.to_string()), count)
+                })),
+                Err(err) => {
+                    stats.forward_dropped.fetch_add(count, Ordering::Relaxed);
+                    note_failure(failing, &err);
+                }
+            }
         }
     }
 }

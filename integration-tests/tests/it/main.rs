@@ -20,3 +20,4 @@ mod store;
 mod support;
 mod telemetry_export;
 mod training;
+mod uplink_bytes;

@@ -12,6 +12,8 @@ use edgeops_artifacts::SignedManifest;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::compression::decompressed;
+use crate::dead_letter::{RejectCode, Rejection};
 use crate::envelope::EventData;
 use crate::ids::{DeviceId, SiteId};
 
@@ -166,6 +168,157 @@ pub struct Forecast {
     pub kind: ForecastKind,
 }
 
+/// Forecasts of one device as the gateway sends them to the hub: at most one per feature bin,
+/// those that share metric, model, version, kind, horizon and bin width in one message, what
+/// they share written once. Origins are a start and steps in bins, so a run of consecutive bins
+/// costs a digit each; with zstd on top, a forecast costs a few bytes of uplink.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastPack {
+    pub site: SiteId,
+    pub device: DeviceId,
+    pub metric: String,
+    pub model: Option<String>,
+    pub version: Option<u32>,
+    pub kind: ForecastKind,
+    pub horizon_bins: u32,
+    pub interval_secs: i64,
+    /// The first forecast's origin.
+    pub first_origin: DateTime<Utc>,
+    /// Per forecast, bins since the previous one's origin (the first's is 0).
+    pub bin_steps: Vec<u32>,
+    /// Per forecast, its value.
+    pub values: Vec<f64>,
+}
+
+impl ForecastPack {
+    /// Packs `forecasts` (one device's, in origin order): a new pack starts wherever what they
+    /// share changes or an origin does not move forward by whole bins.
+    pub fn pack(forecasts: &[Forecast]) -> Vec<Self> {
+        let mut packs: Vec<Self> = Vec::new();
+        for forecast in forecasts {
+            let interval = forecast_interval_secs(forecast);
+            if let Some(pack) = packs.last_mut()
+                && let Some(step) = pack.step_to(forecast, interval)
+            {
+                pack.bin_steps.push(step);
+                pack.values.push(forecast.value);
+                continue;
+            }
+            packs.push(Self {
+                site: forecast.site.clone(),
+                device: forecast.device.clone(),
+                metric: forecast.metric.clone(),
+                model: forecast.model.clone(),
+                version: forecast.version,
+                kind: forecast.kind,
+                horizon_bins: forecast.horizon_bins,
+                interval_secs: interval,
+                first_origin: forecast.ts,
+                bin_steps: vec![0],
+                values: vec![forecast.value],
+            });
+        }
+        packs
+    }
+
+    /// Bins from this pack's last origin to `forecast`'s, if it can join the pack.
+    fn step_to(&self, forecast: &Forecast, interval: i64) -> Option<u32> {
+        let same = self.site == forecast.site
+            && self.device == forecast.device
+            && self.metric == forecast.metric
+            && self.model == forecast.model
+            && self.version == forecast.version
+            && self.kind == forecast.kind
+            && self.horizon_bins == forecast.horizon_bins
+            && self.interval_secs == interval
+            && interval > 0;
+        let last = self.origins().last().copied()?;
+        let seconds = (forecast.ts - last).num_seconds();
+        (same && seconds > 0 && seconds % interval == 0)
+            .then(|| u32::try_from(seconds / interval).ok())
+            .flatten()
+    }
+
+    fn origins(&self) -> Vec<DateTime<Utc>> {
+        let mut origin = self.first_origin;
+        self.bin_steps
+            .iter()
+            .map(|step| {
+                origin += chrono::Duration::seconds(self.interval_secs * i64::from(*step));
+                origin
+            })
+            .collect()
+    }
+
+    /// The forecasts it carries.
+    pub fn forecasts(&self) -> Vec<Forecast> {
+        let horizon = chrono::Duration::seconds(self.interval_secs * i64::from(self.horizon_bins));
+        self.origins()
+            .into_iter()
+            .zip(&self.values)
+            .map(|(ts, value)| Forecast {
+                ts,
+                valid_at: ts + horizon,
+                site: self.site.clone(),
+                device: self.device.clone(),
+                metric: self.metric.clone(),
+                model: self.model.clone(),
+                version: self.version,
+                horizon_bins: self.horizon_bins,
+                value: *value,
+                kind: self.kind,
+            })
+            .collect()
+    }
+}
+
+/// A forecast's bin width: its horizon's length over its bins (0 when it has no horizon).
+fn forecast_interval_secs(forecast: &Forecast) -> i64 {
+    match i64::from(forecast.horizon_bins) {
+        0 => 0,
+        bins => (forecast.valid_at - forecast.ts).num_seconds() / bins,
+    }
+}
+
+/// The forecasts of one hub message on `edgeops.hub.forecasts.<site>.<device>`: a
+/// [`ForecastPack`] (what gateways send) or a single [`Forecast`] (what a person may publish by
+/// hand), as JSON text or a zstd frame of it.
+pub fn decode_hub_forecasts(payload: &[u8]) -> Result<Vec<Forecast>, Rejection> {
+    let text = decompressed(payload, MAX_FORECAST_MESSAGE_BYTES)?;
+    let value: serde_json::Value = serde_json::from_slice(&text)
+        .map_err(|err| Rejection::new(RejectCode::InvalidJson, err.to_string()))?;
+    let forecasts = if value.get("values").is_some() {
+        let pack: ForecastPack = serde_json::from_value(value)
+            .map_err(|err| Rejection::new(RejectCode::WrongType, err.to_string()))?;
+        if pack.values.len() != pack.bin_steps.len() {
+            return Err(Rejection::new(
+                RejectCode::WrongType,
+                format!(
+                    "{} values for {} bin steps",
+                    pack.values.len(),
+                    pack.bin_steps.len()
+                ),
+            ));
+        }
+        pack.forecasts()
+    } else {
+        vec![
+            serde_json::from_value(value)
+                .map_err(|err| Rejection::new(RejectCode::WrongType, err.to_string()))?,
+        ]
+    };
+    match forecasts.iter().find(|f| !f.value.is_finite()) {
+        Some(_) => Err(Rejection::new(
+            RejectCode::NotANumber,
+            "a forecast's value is not a finite number",
+        )),
+        None => Ok(forecasts),
+    }
+}
+
+/// What one forecast message may decompress to.
+const MAX_FORECAST_MESSAGE_BYTES: usize = 1024 * 1024;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,5 +372,68 @@ mod tests {
         assert_eq!(json["ts"], "2026-01-01T00:00:00Z");
         let back: Forecast = serde_json::from_value(json).unwrap();
         assert_eq!(back, forecast);
+    }
+
+    fn forecast(origin_bin: i64, value: f64, version: Option<u32>) -> Forecast {
+        let ts = DateTime::from_timestamp(1_767_225_600 + origin_bin * 300, 0).unwrap();
+        Forecast {
+            ts,
+            valid_at: ts + chrono::Duration::seconds(6 * 300),
+            site: SiteId::parse("s1").unwrap(),
+            device: DeviceId::parse("d1").unwrap(),
+            metric: "co2_ppm".into(),
+            model: version.map(|_| "co2".to_owned()),
+            version,
+            horizon_bins: 6,
+            value,
+            kind: if version.is_some() {
+                ForecastKind::Model
+            } else {
+                ForecastKind::Persistence
+            },
+        }
+    }
+
+    #[test]
+    fn a_pack_carries_its_forecasts_back_exactly() {
+        let forecasts = vec![
+            forecast(0, 600.0, None),
+            forecast(1, 601.5, None),
+            forecast(4, 603.25, None),
+            forecast(5, 610.0, Some(2)),
+            forecast(6, 611.0, Some(2)),
+        ];
+        let packs = ForecastPack::pack(&forecasts);
+        assert_eq!(packs.len(), 2, "persistence, then the model's");
+        assert_eq!(packs[0].bin_steps, vec![0, 1, 3]);
+        let back: Vec<Forecast> = packs.iter().flat_map(ForecastPack::forecasts).collect();
+        assert_eq!(back, forecasts);
+        let json = serde_json::to_vec(&packs[1]).unwrap();
+        assert_eq!(
+            decode_hub_forecasts(&json).unwrap(),
+            forecasts[3..].to_vec()
+        );
+        let frame = crate::compression::compress(&json);
+        assert_eq!(
+            decode_hub_forecasts(&frame).unwrap(),
+            forecasts[3..].to_vec()
+        );
+    }
+
+    #[test]
+    fn a_hand_published_forecast_still_reads_and_bad_ones_are_refused() {
+        let one = forecast(0, 600.0, None);
+        let json = serde_json::to_vec(&one).unwrap();
+        assert_eq!(decode_hub_forecasts(&json).unwrap(), vec![one]);
+        let code = |payload: &[u8]| decode_hub_forecasts(payload).unwrap_err().code;
+        assert_eq!(code(b"{nope"), RejectCode::InvalidJson);
+        assert_eq!(code(br#"{"values":[1.0]}"#), RejectCode::WrongType);
+        let mut pack = ForecastPack::pack(&[forecast(0, 1.0, None)]).remove(0);
+        pack.values.push(2.0);
+        assert_eq!(
+            code(&serde_json::to_vec(&pack).unwrap()),
+            RejectCode::WrongType,
+            "as many values as steps"
+        );
     }
 }

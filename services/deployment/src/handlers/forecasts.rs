@@ -1,11 +1,11 @@
-//! The batch handler for the hub's `FORECASTS` stream: each forecast a gateway forwarded goes
+//! The batch handler for the hub's `FORECASTS` stream: each forecast a gateway forwarded (a pack
+//! of one device's forecasts, one per feature bin, or a single forecast published by hand) goes
 //! into `deployment.forecasts` (one insert per batch; one stored before is skipped), where the
 //! gates join it with the actual reading once that arrives.
 
 use async_nats::jetstream::Message;
 use edgeops_bus::Outcome;
-use edgeops_contracts::deployment::Forecast;
-use edgeops_contracts::{RejectCode, Rejection};
+use edgeops_contracts::deployment::decode_hub_forecasts;
 use sqlx::PgPool;
 
 use crate::live_error::store_forecasts;
@@ -20,21 +20,12 @@ impl edgeops_bus::BatchHandler for ForecastsHandler {
         let mut forecasts = Vec::with_capacity(batch.len());
         let mut stored = Vec::with_capacity(batch.len());
         for (i, message) in batch.iter().enumerate() {
-            match serde_json::from_slice::<Forecast>(&message.payload) {
-                Ok(forecast) if forecast.value.is_finite() => {
-                    forecasts.push(forecast);
+            match decode_hub_forecasts(&message.payload) {
+                Ok(carried) => {
+                    forecasts.extend(carried);
                     stored.push(i);
                 }
-                Ok(_) => {
-                    outcomes[i] = Outcome::Reject(Rejection::new(
-                        RejectCode::NotANumber,
-                        "the forecast's value is not a finite number",
-                    ));
-                }
-                Err(err) => {
-                    outcomes[i] =
-                        Outcome::Reject(Rejection::new(RejectCode::InvalidJson, err.to_string()));
-                }
+                Err(rejection) => outcomes[i] = Outcome::Reject(rejection),
             }
         }
         if forecasts.is_empty() {
