@@ -25,7 +25,8 @@ pub mod endpoints {
 
 /// Error codes, read like their HTTP namesakes.
 pub mod codes {
-    /// Malformed request, bad strategy or gates, a selector naming nothing valid.
+    /// Malformed request, bad strategy or gates, a selector naming nothing valid, nothing live
+    /// among the devices selected, or a device named on its own that is silent.
     pub const BAD_REQUEST: usize = 400;
     /// No such rollout, site or model version (or its manifest is not signed yet).
     pub const NOT_FOUND: usize = 404;
@@ -61,6 +62,13 @@ pub struct StartReply {
     pub waves: Vec<usize>,
     /// Stream sequence of the rollout's last event (pass it as `expected_sequence`).
     pub sequence: u64,
+    /// Devices of the selected sites left out because nothing of theirs reached the hub within
+    /// the live window (`<site>:<device>`, sorted).
+    #[serde(default)]
+    pub silent: Vec<String>,
+    /// The live window the targets were judged by, in seconds.
+    #[serde(default)]
+    pub live_within_secs: u64,
 }
 
 /// `pause`, `resume`, `cancel`, `rollback`: an operator's command on one rollout.

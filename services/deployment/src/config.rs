@@ -1,5 +1,7 @@
 use std::time::Duration;
 
+use crate::domain::targets::live::{DEFAULT_LIVE_WITHIN, parse_within};
+
 /// Deployment's settings; every flag also reads an `EDGEOPS_*` environment variable.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DeploymentConfig {
@@ -48,6 +50,16 @@ pub struct DeploymentConfig {
         default_value_t = 64
     )]
     pub write_concurrency: usize,
+    /// A rollout targets only devices with a reading arrived at the hub within this window
+    /// (`15m`, `90s`, `2h`); a request's `--live-within` overrides it. Arrival, not sensor time:
+    /// silent devices make canaries that never produce forecasts.
+    #[arg(
+        long,
+        env = "EDGEOPS_DEPLOYMENT_LIVE_WITHIN",
+        default_value = "15m",
+        value_parser = parse_within
+    )]
+    pub live_within: Duration,
 }
 
 impl DeploymentConfig {
@@ -61,6 +73,7 @@ impl DeploymentConfig {
             actual_tolerance_secs: 21_600,
             forecast_retention_hours: 48,
             write_concurrency: 64,
+            live_within: DEFAULT_LIVE_WITHIN,
         }
     }
 

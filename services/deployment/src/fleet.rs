@@ -1,13 +1,18 @@
 //! What the fleet looks like to a selector: the registered sites (with their tags, from the
-//! sites bucket) and the devices seen at each site (from ingest's readings, read only).
+//! sites bucket), the devices seen at each site and when their readings last reached the hub
+//! (from ingest's readings, read only). Whether that makes a device live is the domain's rule
+//! (`domain::targets::live`); the SQL only fetches.
 
 use async_nats::jetstream::Context;
+use chrono::{DateTime, Utc};
+use edgeops_contracts::deployment::device_aggregate_id;
 use edgeops_contracts::events::SiteRegistered;
 use edgeops_contracts::{DeviceId, SiteId, streams};
 use futures::{StreamExt, TryStreamExt};
 use sqlx::PgPool;
 
 use crate::domain::KnownSite;
+use crate::domain::targets::Arrivals;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
@@ -89,4 +94,46 @@ pub async fn devices_seen(
         }
     }
     Ok(devices)
+}
+
+/// The hub's clock: the one that stamped `ingested_at`, so a window measured from it is not
+/// skewed by this service's clock.
+pub async fn hub_now(pool: &PgPool) -> Result<DateTime<Utc>, FleetError> {
+    Ok(sqlx::query_scalar("SELECT now()").fetch_one(pool).await?)
+}
+
+/// Each device's latest arrival at `sites` since `since`. Served by the BRIN index on
+/// `ingested_at`: it reads the block ranges written since then, however long the history.
+const ARRIVALS_SINCE: &str = "
+    SELECT site_id, device_id, max(ingested_at) FROM ingest.readings
+    WHERE ingested_at >= $1 AND site_id = ANY($2)
+    GROUP BY site_id, device_id";
+
+/// When each device at `sites` last had a reading reach the hub, for arrivals since `since`
+/// (a device with none since is absent). Judged on arrival (`ingested_at`), never on the
+/// sensor's `observed_at`: backfills and simulated time say nothing about a device now.
+pub async fn arrivals_since(
+    pool: &PgPool,
+    sites: &[SiteId],
+    since: DateTime<Utc>,
+) -> Result<Arrivals, FleetError> {
+    let names: Vec<&str> = sites.iter().map(SiteId::as_str).collect();
+    let rows: Vec<(String, String, DateTime<Utc>)> = sqlx::query_as(ARRIVALS_SINCE)
+        .bind(since)
+        .bind(&names)
+        .fetch_all(pool)
+        .await?;
+    let mut arrivals = Arrivals::new();
+    for (site, device, at) in rows {
+        match (
+            SiteId::parse(site.as_str()),
+            DeviceId::parse(device.as_str()),
+        ) {
+            (Ok(site), Ok(device)) => {
+                arrivals.insert(device_aggregate_id(&site, &device), at);
+            }
+            _ => tracing::warn!(%site, %device, "skipping an unreadable site or device id"),
+        }
+    }
+    Ok(arrivals)
 }

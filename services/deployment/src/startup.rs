@@ -92,6 +92,7 @@ pub async fn run(
         pool: pool.clone(),
         store: store.clone(),
         effects: effects.clone(),
+        live_within: config.live_within,
     });
     let micro = tokio::spawn(service::serve(client.clone(), deps, token.clone()));
     let evaluator = Evaluator {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::anyhow;
 use edgeops_deployment::api::{ActRequest, ListRequest, RolloutStatus, StartRequest, codes};
 use edgeops_deployment::client::{Act, ClientError, DeploymentClient};
+use edgeops_deployment::domain::targets::live::parse_within;
 use edgeops_deployment::domain::{GateSettings, Selector, Status, Strategy};
 use uuid::Uuid;
 
@@ -43,15 +44,20 @@ pub enum RolloutCommand {
         model: String,
         #[arg(value_name = "VERSION")]
         number: u32,
-        /// Every device seen at this site (repeatable).
+        /// Every live device of this site (repeatable).
         #[arg(long = "site")]
         sites: Vec<String>,
-        /// Every device of the sites registered with this tag (repeatable).
+        /// Every live device of the sites registered with this tag (repeatable).
         #[arg(long = "tag")]
         tags: Vec<String>,
-        /// One device, `<site>:<device>` (repeatable).
+        /// One device, `<site>:<device>` (repeatable); refused if it is silent.
         #[arg(long = "device")]
         devices: Vec<String>,
+        /// Target only devices with a reading arrived at the hub within this window (`15m`,
+        /// `90s`, `2h`); silent ones are left out and listed. Default: deployment's setting
+        /// (15m unless changed).
+        #[arg(long, value_name = "DURATION", value_parser = parse_within)]
+        live_within: Option<Duration>,
         /// Share of the targets in the canary wave.
         #[arg(long, default_value_t = 0.1)]
         canary: f64,
@@ -182,6 +188,7 @@ pub async fn run(args: RolloutArgs) -> anyhow::Result<()> {
             sites,
             tags,
             devices,
+            live_within,
             canary,
             waves,
             window_secs,
@@ -199,6 +206,7 @@ pub async fn run(args: RolloutArgs) -> anyhow::Result<()> {
                     sites,
                     tags,
                     devices,
+                    live_within_secs: live_within.map(|w| w.as_secs()),
                 },
                 strategy: Some(Strategy {
                     canary_share: canary,
@@ -311,6 +319,8 @@ mod tests {
             "0.3,1",
             "--window-secs",
             "60",
+            "--live-within",
+            "2h",
             "--actor",
             "ana",
         ])
@@ -322,6 +332,7 @@ mod tests {
             tags,
             waves,
             window_secs,
+            live_within,
             actor,
             ..
         } = args.command
@@ -329,6 +340,7 @@ mod tests {
             panic!("not start");
         };
         assert_eq!((number, window_secs, actor.as_str()), (3, 60, "ana"));
+        assert_eq!(live_within, Some(Duration::from_secs(7_200)));
         assert_eq!(
             (sites.len(), tags, waves),
             (2, vec!["eu".to_owned()], vec![0.3, 1.0])

@@ -2,11 +2,13 @@
 //! without a running service.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use edgeops_contracts::Actor;
 use edgeops_deployment::api::{RolloutStatus, RolloutSummary, StartReply, WaveState};
 use edgeops_deployment::domain::Status;
+use edgeops_deployment::domain::targets::live::human;
 
 /// Left-aligned columns, each as wide as its widest cell, two spaces apart.
 fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
@@ -65,15 +67,36 @@ fn wave_word(state: WaveState) -> &'static str {
     }
 }
 
+/// Silent devices listed under a start before "and N more" (`--json` lists every one).
+const SILENT_SHOWN: usize = 20;
+
 pub fn started(reply: &StartReply) -> String {
     let waves: Vec<String> = reply.waves.iter().map(usize::to_string).collect();
-    format!(
-        "rollout {} started: {} devices in waves of {} (canary first); sequence {}\n",
+    let mut out = format!(
+        "rollout {} started: {} live devices in waves of {} (canary first); sequence {}\n",
         reply.rollout,
         reply.targets,
         waves.join(", "),
         reply.sequence
-    )
+    );
+    if !reply.silent.is_empty() {
+        let within = human(Duration::from_secs(reply.live_within_secs));
+        let shown = reply.silent.len().min(SILENT_SHOWN);
+        let _ = writeln!(
+            out,
+            "left out {} silent devices (nothing reached the hub in the last {within}): {}",
+            reply.silent.len(),
+            reply.silent[..shown].join(", ")
+        );
+        if reply.silent.len() > shown {
+            let _ = writeln!(
+                out,
+                "  and {} more (--json lists them all)",
+                reply.silent.len() - shown
+            );
+        }
+    }
+    out
 }
 
 pub fn status(s: &RolloutStatus) -> String {
@@ -229,5 +252,30 @@ mod tests {
             text.contains("gate_failed  service deployment  wave 0: live RMSE"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_start_names_the_silent_devices_it_left_out() {
+        let reply = StartReply {
+            rollout: Uuid::nil(),
+            targets: 2,
+            waves: vec![1, 1],
+            sequence: 4,
+            silent: vec!["s1:room-000".into(), "s1:room-001".into()],
+            live_within_secs: 900,
+        };
+        let text = started(&reply);
+        assert!(text.contains("2 live devices in waves of 1, 1"), "{text}");
+        assert!(
+            text.contains(
+                "left out 2 silent devices (nothing reached the hub in the last 15m): s1:room-000, s1:room-001"
+            ),
+            "{text}"
+        );
+        let all_live = StartReply {
+            silent: vec![],
+            ..reply
+        };
+        assert!(!started(&all_live).contains("silent"));
     }
 }

@@ -117,6 +117,29 @@ pub async fn publish_round(leaf: &async_nats::Client, site: &str, rooms: &[usize
     }
 }
 
+/// Stores one reading of each `<site>:<device>` as ingest would, but arrived at the hub
+/// `arrived_ago` before Postgres's now (`ingested_at`): what deployment judges liveness by.
+/// Observed now, so a rule on sensor time (`observed_at`) would take them for the freshest
+/// devices of all.
+pub async fn heard(pool: &sqlx::PgPool, devices: &[&str], arrived_ago: Duration) {
+    edgeops_store::migrate(pool).await.unwrap();
+    for key in devices {
+        let (site, device) = key.split_once(':').unwrap();
+        sqlx::query(
+            "INSERT INTO ingest.readings
+                 (site_id, device_id, observed_at, metrics, hub_sequence, ingested_at)
+             VALUES ($1, $2, now(), '{\"co2_ppm\": 650}', 0,
+                     now() - make_interval(secs => $3))",
+        )
+        .bind(site)
+        .bind(device)
+        .bind(arrived_ago.as_secs_f64())
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+}
+
 /// Polls the rollout's status until `done` holds for it.
 pub async fn status_when(
     client: &DeploymentClient,

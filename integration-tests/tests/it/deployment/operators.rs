@@ -15,7 +15,8 @@ use uuid::Uuid;
 
 use super::fixtures::*;
 
-/// A rollout to devices no gateway serves: nothing acknowledges, so only operators act on it.
+/// A rollout to devices no gateway serves (live: their readings reach the hub, see [`heard`]):
+/// nothing acknowledges, so only operators act on it.
 async fn quiet_rollout(client: &DeploymentClient, devices: &[&str]) -> StartReply {
     let request = StartRequest {
         model: MODEL.into(),
@@ -73,6 +74,14 @@ async fn deployment_two_operators_at_once_one_wins_the_other_is_told_why() {
     let hub = stack.hub_client().await;
     register_model(&stack, &RegistryClient::new(hub.clone()), 0.0, 1).await;
     let client = DeploymentClient::new(hub);
+    // Their readings reached the hub just now: live, though no gateway serves them.
+    let pool = stack.pool().await;
+    heard(
+        &pool,
+        &["s1:room-001", "s1:room-002", "s1:room-003"],
+        Duration::ZERO,
+    )
+    .await;
 
     // Both saw the rollout at the same sequence: pause and cancel race; one is recorded.
     let first = quiet_rollout(&client, &["s1:room-001", "s1:room-002"]).await;

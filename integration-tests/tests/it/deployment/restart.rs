@@ -26,6 +26,9 @@ async fn deployment_restart_rewrites_lost_desired_state_and_catches_up_on_report
     let hub = stack.hub_client().await;
     register_model(&stack, &RegistryClient::new(hub.clone()), 0.0, 1).await;
     let client = DeploymentClient::new(hub);
+    let live: Vec<String> = DEVICES.iter().map(|d| format!("s1:{d}")).collect();
+    let live: Vec<&str> = live.iter().map(String::as_str).collect();
+    heard(&stack.pool().await, &live, Duration::ZERO).await;
     let request = StartRequest {
         model: MODEL.into(),
         version: 1,

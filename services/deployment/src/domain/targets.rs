@@ -1,13 +1,20 @@
 //! Which devices a rollout targets, and what each served before. Pure: the service reads the
-//! registered sites, the devices seen per site and the current desired state, then asks here.
+//! registered sites, the devices seen per site, when each last reached the hub and the current
+//! desired state, then asks here.
 //!
 //! A selector names sites, site tags and devices. The sites it covers are the named ones plus
-//! every registered site carrying any of the tags; the targets are every device seen at those
+//! every registered site carrying any of the tags; the candidates are every device seen at those
 //! sites plus the devices named (`<site>:<device>`). Tags are site tags (`edgeops site
-//! register --tag`): devices have none.
+//! register --tag`): devices have none. Only *live* candidates are targets ([`live`]): a silent
+//! device of a selected site is left out and reported; a silent device named on its own, or a
+//! selection with no live device at all, refuses the rollout and names the silent ones.
+
+pub mod live;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use edgeops_contracts::deployment::device_aggregate_id;
 use edgeops_contracts::{DeviceId, SiteId};
 use serde::{Deserialize, Serialize};
@@ -24,6 +31,10 @@ pub struct Selector {
     /// Devices as `<site>:<device>`.
     #[serde(default)]
     pub devices: Vec<String>,
+    /// Only devices with a reading arrived at the hub within this many seconds are targets;
+    /// `None`: the service's setting (`--live-within`, 15 minutes by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_within_secs: Option<u64>,
 }
 
 impl Selector {
@@ -56,6 +67,28 @@ pub enum TargetError {
     BadDevice(String),
     #[error("site {0} is not registered")]
     UnknownSite(String),
+    #[error("the live window must be longer than zero (and shorter than the calendar)")]
+    BadWindow,
+    #[error("the selector matches no device: no readings seen at the selected sites yet")]
+    NoDevice,
+    #[error(
+        "no live device: nothing arrived at the hub in the last {} from {}",
+        live::human(*within),
+        listed(silent)
+    )]
+    NoLiveDevice {
+        silent: Vec<DeviceKey>,
+        within: Duration,
+    },
+    #[error(
+        "silent: nothing arrived at the hub in the last {} from {}; leave them out, or wait until they report",
+        live::human(*within),
+        listed(devices)
+    )]
+    SilentNamed {
+        devices: Vec<DeviceKey>,
+        within: Duration,
+    },
     #[error("device {device} is set to model {model}; a rollout of {wanted} would replace it")]
     OtherModel {
         device: DeviceKey,
@@ -92,20 +125,91 @@ pub fn select_sites(selector: &Selector, known: &[KnownSite]) -> Result<Vec<Site
     Ok(sites.into_iter().collect())
 }
 
-/// The targets: every device seen at the selected sites plus the named devices, sorted.
+/// When each device's latest reading reached the hub, as far back as the live window reaches
+/// (older arrivals are not looked up: they are all "silent").
+pub type Arrivals = BTreeMap<DeviceKey, DateTime<Utc>>;
+
+/// A selection split by liveness.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Targets {
+    /// The rollout's targets, sorted; the canary is drawn from the front.
+    pub live: Vec<(SiteId, DeviceId)>,
+    /// Devices seen at the selected sites that are silent, sorted: left out, and reported.
+    pub silent: Vec<DeviceKey>,
+}
+
+/// Devices named in a refusal before "and N more": enough to act on, short enough to read.
+const NAMED_IN_A_REFUSAL: usize = 20;
+
+fn listed(devices: &[DeviceKey]) -> String {
+    let shown = devices.len().min(NAMED_IN_A_REFUSAL);
+    let mut text = devices[..shown].join(", ");
+    if devices.len() > shown {
+        text.push_str(&format!(" and {} more", devices.len() - shown));
+    }
+    text
+}
+
+/// The devices the selector names on their own (`<site>:<device>`), validated.
+pub fn named_devices(selector: &Selector) -> Result<Vec<(SiteId, DeviceId)>, TargetError> {
+    selector
+        .devices
+        .iter()
+        .map(|key| parse_device_key(key).ok_or_else(|| TargetError::BadDevice(key.clone())))
+        .collect()
+}
+
+/// The live window a request asks for, or `default` when it asks for none.
+pub fn live_within(selector: &Selector, default: Duration) -> Duration {
+    selector
+        .live_within_secs
+        .map_or(default, Duration::from_secs)
+}
+
+/// The targets: the live ones among the devices seen at the selected sites and the devices
+/// named, sorted. Refused when a named device is silent (the operator asked for it by name: it
+/// must not be dropped quietly) or when no candidate is live.
 pub fn target_devices(
     selector: &Selector,
     seen: &[(SiteId, DeviceId)],
-) -> Result<Vec<(SiteId, DeviceId)>, TargetError> {
-    let mut targets: BTreeMap<DeviceKey, (SiteId, DeviceId)> = seen
+    arrivals: &Arrivals,
+    live: &live::Liveness,
+) -> Result<Targets, TargetError> {
+    let is_live = |key: &DeviceKey| live.is_live(arrivals.get(key).copied());
+    let mut candidates: BTreeMap<DeviceKey, (SiteId, DeviceId)> = seen
         .iter()
         .map(|(s, d)| (device_aggregate_id(s, d), (s.clone(), d.clone())))
         .collect();
-    for key in &selector.devices {
-        let parsed = parse_device_key(key).ok_or_else(|| TargetError::BadDevice(key.clone()))?;
-        targets.insert(device_aggregate_id(&parsed.0, &parsed.1), parsed);
+    let mut silent_named = BTreeSet::new();
+    for (site, device) in named_devices(selector)? {
+        let key = device_aggregate_id(&site, &device);
+        if !is_live(&key) {
+            silent_named.insert(key.clone());
+        }
+        candidates.insert(key, (site, device));
     }
-    Ok(targets.into_values().collect())
+    if !silent_named.is_empty() {
+        return Err(TargetError::SilentNamed {
+            devices: silent_named.into_iter().collect(),
+            within: live.within(),
+        });
+    }
+    if candidates.is_empty() {
+        return Err(TargetError::NoDevice);
+    }
+    let (live_ones, silent): (Vec<_>, Vec<_>) =
+        candidates.into_iter().partition(|(key, _)| is_live(key));
+    let silent: Vec<DeviceKey> = silent.into_iter().map(|(key, _)| key).collect();
+    if live_ones.is_empty() {
+        return Err(TargetError::NoLiveDevice {
+            silent,
+            within: live.within(),
+        });
+    }
+    Ok(Targets {
+        live: live_ones.into_iter().map(|(_, ids)| ids).collect(),
+        silent,
+    })
 }
 
 /// Each target's previous version of `model` (`None`: no model), refusing devices set to
@@ -128,101 +232,4 @@ pub fn previous_versions(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn site(name: &str, tags: &[&str]) -> KnownSite {
-        KnownSite {
-            site: SiteId::parse(name).unwrap(),
-            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-        }
-    }
-
-    fn ids(site: &str, device: &str) -> (SiteId, DeviceId) {
-        (
-            SiteId::parse(site).unwrap(),
-            DeviceId::parse(device).unwrap(),
-        )
-    }
-
-    #[test]
-    fn sites_by_name_and_by_tag_once_each() {
-        let known = [
-            site("s1", &["eu"]),
-            site("s2", &[]),
-            site("s3", &["eu", "x"]),
-        ];
-        let selector = Selector {
-            sites: vec!["s1".into(), "s2".into()],
-            tags: vec!["eu".into()],
-            devices: vec![],
-        };
-        let sites = select_sites(&selector, &known).unwrap();
-        let names: Vec<_> = sites.iter().map(SiteId::as_str).collect();
-        assert_eq!(names, ["s1", "s2", "s3"]);
-    }
-
-    #[test]
-    fn unknown_sites_and_empty_selectors_are_refused() {
-        let known = [site("s1", &[])];
-        let unknown = Selector {
-            sites: vec!["s9".into()],
-            ..Selector::default()
-        };
-        assert_eq!(
-            select_sites(&unknown, &known),
-            Err(TargetError::UnknownSite("s9".into()))
-        );
-        assert_eq!(
-            select_sites(&Selector::default(), &known),
-            Err(TargetError::EmptySelector)
-        );
-    }
-
-    #[test]
-    fn named_devices_join_the_seen_ones_sorted_without_duplicates() {
-        let selector = Selector {
-            devices: vec!["s2:room-1".into(), "s1:room-2".into()],
-            ..Selector::default()
-        };
-        let seen = [ids("s1", "room-2"), ids("s1", "room-1")];
-        let targets = target_devices(&selector, &seen).unwrap();
-        assert_eq!(
-            targets,
-            [
-                ids("s1", "room-1"),
-                ids("s1", "room-2"),
-                ids("s2", "room-1")
-            ]
-        );
-        let bad = Selector {
-            devices: vec!["room-1".into()],
-            ..Selector::default()
-        };
-        assert!(matches!(
-            target_devices(&bad, &[]),
-            Err(TargetError::BadDevice(_))
-        ));
-    }
-
-    #[test]
-    fn previous_versions_come_from_the_same_model_only() {
-        let current = BTreeMap::from([
-            (
-                "s1:a".to_owned(),
-                Some(Current {
-                    model: "co2".into(),
-                    version: 3,
-                }),
-            ),
-            ("s1:b".to_owned(), None),
-        ]);
-        let previous = previous_versions("co2", current.clone()).unwrap();
-        assert_eq!(previous["s1:a"], Some(3));
-        assert_eq!(previous["s1:b"], None);
-        assert!(matches!(
-            previous_versions("pm25", current),
-            Err(TargetError::OtherModel { .. })
-        ));
-    }
-}
+mod tests;

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_nats::jetstream::Context;
 use edgeops_contracts::Actor;
@@ -14,7 +15,10 @@ use uuid::Uuid;
 
 use crate::api::{ActReply, ActRequest, StartReply, StartRequest, codes};
 use crate::client::Act;
-use crate::domain::targets::{previous_versions, select_sites, target_devices};
+use crate::domain::targets::live::Liveness;
+use crate::domain::targets::{
+    live_within, named_devices, previous_versions, select_sites, target_devices,
+};
 use crate::domain::{Command, Current, DeviceKey, GateSettings, RolloutError, TargetError, decide};
 use crate::effects::{EffectError, Effects};
 use crate::eventstore::{EventStore, ExecError, Expect, uncaused};
@@ -27,6 +31,8 @@ pub struct Deps {
     pub pool: PgPool,
     pub store: Arc<EventStore>,
     pub effects: Arc<Effects>,
+    /// The live window a start request gets unless it names its own.
+    pub live_within: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -116,15 +122,29 @@ pub async fn start(deps: &Deps, request: &StartRequest) -> Result<StartReply, Co
 
     let known = fleet::known_sites(&deps.js).await.map_err(unavailable)?;
     let sites = select_sites(&request.selector, &known).map_err(target_error)?;
+    let mut probed = sites.clone();
+    probed.extend(
+        named_devices(&request.selector)
+            .map_err(target_error)?
+            .into_iter()
+            .map(|(site, _)| site),
+    );
+    probed.sort();
+    probed.dedup();
+    let now = fleet::hub_now(&deps.pool).await.map_err(unavailable)?;
+    let live = Liveness::new(now, live_within(&request.selector, deps.live_within))
+        .ok_or_else(|| target_error(TargetError::BadWindow))?;
+    // Arrivals before the devices seen: a device whose first reading lands in between is then
+    // seen, never an arrival without a device.
+    let arrivals = fleet::arrivals_since(&deps.pool, &probed, live.since())
+        .await
+        .map_err(unavailable)?;
     let seen = fleet::devices_seen(&deps.pool, &sites)
         .await
         .map_err(unavailable)?;
-    let devices = target_devices(&request.selector, &seen).map_err(target_error)?;
-    if devices.is_empty() {
-        return Err(CommandError::BadRequest(
-            "the selector matches no device: no readings seen at the selected sites yet".into(),
-        ));
-    }
+    let selected =
+        target_devices(&request.selector, &seen, &arrivals, &live).map_err(target_error)?;
+    let devices = selected.live;
     deps.effects
         .manifest(&request.model, request.version)
         .await
@@ -182,12 +202,14 @@ pub async fn start(deps: &Deps, request: &StartRequest) -> Result<StartReply, Co
             Some(size)
         })
         .collect();
-    tracing::info!(rollout = %id, model = %request.model, version = request.version, targets = keys.len(), "rollout started");
+    tracing::info!(rollout = %id, model = %request.model, version = request.version, targets = keys.len(), silent = selected.silent.len(), "rollout started");
     Ok(StartReply {
         rollout: id,
         targets: keys.len(),
         waves,
         sequence: loaded.last_sequence,
+        silent: selected.silent,
+        live_within_secs: live.within().as_secs(),
     })
 }
 
