@@ -26,16 +26,6 @@ pub struct DeploymentConfig {
     /// repaired, in seconds (a failed write is retried on the next tick regardless).
     #[arg(long, env = "EDGEOPS_DEPLOYMENT_RECONCILE_SECS", default_value_t = 30)]
     pub reconcile_secs: u64,
-    /// How far before a forecast's target time the actual reading it is judged against may be,
-    /// in seconds. The hub holds readings reduced by the sites' policies: a reading that did not
-    /// travel changed less than its dead-band since the last one that did, which therefore
-    /// stands for it until the policy's heartbeat (6 h by default) would have sent another.
-    #[arg(
-        long,
-        env = "EDGEOPS_DEPLOYMENT_ACTUAL_TOLERANCE_SECS",
-        default_value_t = 21_600
-    )]
-    pub actual_tolerance_secs: u64,
     /// Forecasts older than this are pruned from the gates' store, in hours.
     #[arg(
         long,
@@ -70,7 +60,6 @@ impl DeploymentConfig {
             database_url: database_url.into(),
             tick_ms: 100,
             reconcile_secs: 30,
-            actual_tolerance_secs: 21_600,
             forecast_retention_hours: 48,
             write_concurrency: 64,
             live_within: DEFAULT_LIVE_WITHIN,

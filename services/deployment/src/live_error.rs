@@ -1,70 +1,125 @@
-//! The minimal join the gates need: forecasts stored from the hub's `FORECASTS` stream, each
-//! matched with the device's latest actual reading of the same metric at or before the
-//! forecast's target time (within a tolerance), summed per device, version and side of the
-//! wave's start. [`crate::domain::evidence`] turns the sums into live errors.
+//! The data the gates' live error needs, fetched thin: the new version's forecasts stored from
+//! the hub's `FORECASTS` stream, and the devices' readings of the forecast metric around their
+//! origins and targets (`ingest.readings`, read only). Which forecasts are judged, against what,
+//! and what the errors show is `edgeops_evaluation`'s, the one definition.
 
-use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
 use edgeops_contracts::deployment::{Forecast, ForecastKind};
+use edgeops_evaluation::{Comparison, pair_device};
+use edgeops_features::FeatureSpec;
 use sqlx::PgPool;
 
-use crate::domain::{DeviceKey, ErrorRow, parse_device_key};
+use crate::domain::{DeviceKey, parse_device_key};
 
-const ERROR_ROWS: &str = "
-    SELECT f.site_id, f.device_id, f.version, f.received_at >= $5 AS since_wave,
-           count(a.actual) AS forecasts, sum((f.value - a.actual) ^ 2) AS sum_sq
+/// `(site, device)`.
+type Device = (String, String);
+/// A device's readings of one metric, in time order.
+type Samples = Vec<(DateTime<Utc>, f64)>;
+/// A stored forecast: site, device, origin, target, value.
+type ForecastRow = (String, String, DateTime<Utc>, DateTime<Utc>, f64);
+
+const FORECASTS: &str = "
+    SELECT f.site_id, f.device_id, f.origin_at, f.target_at, f.value
     FROM unnest($1::text[], $2::text[]) AS t(site_id, device_id)
     JOIN deployment.forecasts f
-      ON f.site_id = t.site_id AND f.device_id = t.device_id AND f.received_at >= $4
-    CROSS JOIN LATERAL (
-        SELECT (r.metrics ->> f.metric)::float8 AS actual
-        FROM ingest.readings r
-        WHERE r.site_id = f.site_id AND r.device_id = f.device_id
-          AND r.observed_at <= f.target_at
-          AND r.observed_at > f.target_at - make_interval(secs => $6)
-          AND r.metrics ? f.metric
-        ORDER BY r.observed_at DESC
-        LIMIT 1
-    ) a
-    WHERE f.model = $3 OR f.version = 0
-    GROUP BY 1, 2, 3, 4";
+      ON f.site_id = t.site_id AND f.device_id = t.device_id AND f.received_at >= $3
+    WHERE f.model = $4 AND f.version = $5 AND f.metric = $6
+    ORDER BY f.site_id, f.device_id, f.origin_at";
 
-/// The joined sums for `targets`' forecasts of `model` (and persistence) received since
-/// `window_start`, split at `wave_start`.
-pub async fn error_rows(
+const READINGS: &str = "
+    SELECT r.site_id, r.device_id, r.observed_at, (r.metrics -> $4)::float8
+    FROM unnest($1::text[], $2::text[], $3::timestamptz[], $5::timestamptz[])
+         AS t(site_id, device_id, since, until)
+    JOIN ingest.readings r
+      ON r.site_id = t.site_id AND r.device_id = t.device_id
+     AND r.observed_at >= t.since AND r.observed_at < t.until
+    WHERE jsonb_typeof(r.metrics -> $4) = 'number'
+    ORDER BY r.site_id, r.device_id, r.observed_at";
+
+/// What the gate judges a version by: `devices`' forecasts of `model` `version` received since
+/// `since`, paired with persistence by the rules of `spec` (the version's feature spec).
+pub async fn live_comparison(
     pool: &PgPool,
+    spec: &FeatureSpec,
     model: &str,
-    targets: &[DeviceKey],
-    window_start: DateTime<Utc>,
-    wave_start: DateTime<Utc>,
-    tolerance_secs: u64,
-) -> Result<Vec<ErrorRow>, sqlx::Error> {
-    let (sites, devices): (Vec<String>, Vec<String>) = targets
+    version: u32,
+    devices: &[DeviceKey],
+    since: DateTime<Utc>,
+) -> Result<Comparison, sqlx::Error> {
+    let (sites, names): (Vec<String>, Vec<String>) = devices
         .iter()
         .filter_map(|key| parse_device_key(key))
         .map(|(s, d)| (s.to_string(), d.to_string()))
         .unzip();
-    let rows: Vec<(String, String, i32, bool, i64, Option<f64>)> = sqlx::query_as(ERROR_ROWS)
+    let rows: Vec<ForecastRow> = sqlx::query_as(FORECASTS)
         .bind(&sites)
-        .bind(&devices)
+        .bind(&names)
+        .bind(since)
         .bind(model)
-        .bind(window_start)
-        .bind(wave_start)
-        .bind(tolerance_secs as f64)
+        .bind(i32::try_from(version).unwrap_or(i32::MAX))
+        .bind(&spec.target)
         .fetch_all(pool)
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(site, device, version, since_wave, forecasts, sum_sq)| {
-            Some(ErrorRow {
-                device: format!("{site}:{device}"),
-                version: u32::try_from(version).ok()?,
-                since_wave,
-                forecasts: u64::try_from(forecasts).ok()?,
-                // NaN when an actual value is not a number: the group is not counted.
-                sum_sq: sum_sq.filter(|s| s.is_finite())?,
-            })
+    let mut forecasts: BTreeMap<Device, Vec<edgeops_evaluation::Forecast>> = BTreeMap::new();
+    for (site, device, origin, target, value) in rows {
+        forecasts
+            .entry((site, device))
+            .or_default()
+            .push(edgeops_evaluation::Forecast {
+                origin,
+                target,
+                value,
+            });
+    }
+    let samples = readings(pool, spec, &forecasts).await?;
+    let pairings: Vec<_> = forecasts
+        .iter()
+        .map(|(key, forecasts)| {
+            let samples = samples.get(key).map_or(&[][..], Vec::as_slice);
+            pair_device(spec, samples, forecasts)
         })
-        .collect())
+        .collect();
+    Ok(Comparison::of(&pairings))
+}
+
+/// Each device's readings of the target metric that its forecasts' origin and target bins
+/// depend on: from the spec's reach before the first origin (gap filling, outlier window) to
+/// as far after the last target.
+async fn readings(
+    pool: &PgPool,
+    spec: &FeatureSpec,
+    forecasts: &BTreeMap<Device, Vec<edgeops_evaluation::Forecast>>,
+) -> Result<BTreeMap<Device, Samples>, sqlx::Error> {
+    let reach_bins = i64::try_from(spec.reach_bins() + 1).unwrap_or(i64::MAX / 4);
+    let reach = Duration::seconds(spec.interval_secs.saturating_mul(reach_bins));
+    let (mut sites, mut devices, mut since, mut until) = (vec![], vec![], vec![], vec![]);
+    for ((site, device), list) in forecasts {
+        let (Some(first), Some(last)) = (
+            list.iter().map(|f| f.origin).min(),
+            list.iter().map(|f| f.target).max(),
+        ) else {
+            continue;
+        };
+        sites.push(site.clone());
+        devices.push(device.clone());
+        since.push(first - reach);
+        until.push(last + reach);
+    }
+    let rows: Vec<(String, String, DateTime<Utc>, f64)> = sqlx::query_as(READINGS)
+        .bind(&sites)
+        .bind(&devices)
+        .bind(&since)
+        .bind(&spec.target)
+        .bind(&until)
+        .fetch_all(pool)
+        .await?;
+    let mut samples: BTreeMap<Device, Samples> = BTreeMap::new();
+    for (site, device, at, value) in rows {
+        samples.entry((site, device)).or_default().push((at, value));
+    }
+    Ok(samples)
 }
 
 /// Forecasts column by column, for one `unnest` insert.

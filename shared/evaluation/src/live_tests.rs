@@ -74,7 +74,10 @@ fn judged(ratio: f64, rooms: usize, hours: i64, per_room: usize, seed: u64) -> C
     let spec = FeatureSpec::indoor_air();
     let mut noise = Noise(seed);
     let samples: Vec<_> = (0..rooms).map(|_| room(&mut noise, hours)).collect();
-    let chosen: Vec<Origins> = samples.iter().map(|s| origins(&spec, s, per_room)).collect();
+    let chosen: Vec<Origins> = samples
+        .iter()
+        .map(|s| origins(&spec, s, per_room))
+        .collect();
     let errors: Vec<f64> = chosen
         .iter()
         .flatten()

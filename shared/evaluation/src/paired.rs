@@ -138,7 +138,13 @@ fn long_run(pairs: &[Pair], mean_c: f64, mean_b: f64) -> (f64, f64, f64) {
     let lag = pairs.iter().map(|p| p.horizon_bins).max().unwrap_or(0);
     let mut ordered: Vec<(i64, f64, f64)> = pairs
         .iter()
-        .map(|p| (p.origin_bin, p.candidate_sq() - mean_c, p.baseline_sq() - mean_b))
+        .map(|p| {
+            (
+                p.origin_bin,
+                p.candidate_sq() - mean_c,
+                p.baseline_sq() - mean_b,
+            )
+        })
         .collect();
     ordered.sort_by_key(|(bin, _, _)| *bin);
     let (mut cc, mut cb, mut bb) = (0.0, 0.0, 0.0);
@@ -199,7 +205,10 @@ mod tests {
         assert!((c.ratio() - 8.0 / 3.0).abs() < 1e-12);
         assert_eq!(c.first_target, Some(bin_time(300)));
         assert_eq!(c.last_target, Some(bin_time(1800)));
-        assert!(c.describe().starts_with("3 forecasts of 2 devices, targets"));
+        assert!(
+            c.describe()
+                .starts_with("3 forecasts of 2 devices, targets")
+        );
         assert!(c.describe().ends_with("; 4 awaiting their actual"));
     }
 

@@ -131,7 +131,10 @@ mod tests {
         let pairing = pair_device(&spec, &samples, &[forecast(0, 6, 590.0)]);
         assert_eq!(pairing.pairs.len(), 1);
         let pair = pairing.pairs[0];
-        assert_eq!((pair.actual, pair.baseline, pair.horizon_bins), (600.0, 500.0, 6));
+        assert_eq!(
+            (pair.actual, pair.baseline, pair.horizon_bins),
+            (600.0, 500.0, 6)
+        );
         assert_eq!(pair.target_at, at(6));
         assert_eq!((pair.candidate_sq(), pair.baseline_sq()), (100.0, 10_000.0));
     }
@@ -162,7 +165,10 @@ mod tests {
             &samples,
             &[forecast(0, 6, 505.0), off_grid, forecast(1, 0, 1.0)],
         );
-        assert_eq!((pairing.pairs.len(), pairing.pending, pairing.unusable), (0, 1, 2));
+        assert_eq!(
+            (pairing.pairs.len(), pairing.pending, pairing.unusable),
+            (0, 1, 2)
+        );
     }
 
     #[test]

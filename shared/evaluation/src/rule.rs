@@ -140,7 +140,10 @@ mod tests {
     fn too_few_is_undecided_even_when_perfect() {
         let few = decide(&comparison(29, 0.0, 100.0, 0.0), &RULE);
         assert_eq!(few.outcome, Outcome::Undecided);
-        assert!(few.text.starts_with("too few forecasts judged yet (need 30): 29 forecasts"));
+        assert!(
+            few.text
+                .starts_with("too few forecasts judged yet (need 30): 29 forecasts")
+        );
         let none = decide(
             &Comparison::default(),
             &Rule {
@@ -148,7 +151,11 @@ mod tests {
                 ..RULE
             },
         );
-        assert_eq!(none.outcome, Outcome::Undecided, "nothing judged never passes");
+        assert_eq!(
+            none.outcome,
+            Outcome::Undecided,
+            "nothing judged never passes"
+        );
     }
 
     #[test]

@@ -1,17 +1,22 @@
 //! A wave's health gate. A wave passes when its devices acknowledged the new version and, over the
-//! gate window, the new version's live forecast error is not clearly worse than the previous
-//! version's. Installs alone are not health: a model that installs fine and forecasts worse fails.
+//! gate window, its live forecasts are shown to be about as good as persistence at the same
+//! origins and horizon, or better (the rule is `edgeops_evaluation`'s, see docs/deployment.md).
+//! Installs alone are not health: a model that installs fine and forecasts worse fails.
 
+use edgeops_evaluation::{Comparison, Outcome, Rule, decide};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateSettings {
     /// How long the wave must have served before it is judged, in seconds.
     pub window_secs: u64,
-    /// Forecasts (joined with actuals) each version needs in the window before errors count.
+    /// Judged forecasts (paired with their actual and persistence) the wave needs before its
+    /// live error decides anything; fewer is undecided, never a pass.
     /// 0: the gate judges acknowledgements only, never the live error.
     pub min_forecasts: u64,
-    /// The new version fails when its RMSE exceeds the previous version's by this factor.
+    /// The wave passes once the new version's mean squared error is below this multiple of
+    /// persistence's with 95 % confidence; it fails once it is worse than persistence's with
+    /// 95 % confidence, whatever this says.
     pub max_error_ratio: f64,
     /// Devices that may fail to apply before the wave fails.
     pub max_failed_devices: usize,
@@ -24,19 +29,15 @@ impl Default for GateSettings {
         Self {
             window_secs: 300,
             min_forecasts: 30,
-            max_error_ratio: 1.2,
+            max_error_ratio: 1.05,
             max_failed_devices: 0,
             apply_timeout_secs: 120,
         }
     }
 }
 
-/// Live forecast error of one version over the gate window.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct LiveError {
-    pub rmse: f64,
-    pub forecasts: u64,
-}
+/// An undecided wave fails after this many windows: it never passes for want of evidence.
+pub const UNDECIDED_WINDOWS: u64 = 4;
 
 /// What the service measured for the current wave.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,10 +46,9 @@ pub struct Evidence {
     pub failed: usize,
     /// Seconds since the wave started.
     pub elapsed_secs: u64,
-    pub new_version: Option<LiveError>,
-    /// The previous version's error over the same window (devices not yet switched, or the
-    /// same devices before the switch); `None` when there was no previous version.
-    pub previous_version: Option<LiveError>,
+    /// The wave's forecasts since it started, paired with persistence; `None` when not
+    /// measured (see [`needs_live_error`]).
+    pub live: Option<Comparison>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,54 +114,32 @@ pub fn judge(settings: &GateSettings, wave_size: usize, evidence: &Evidence) -> 
             ),
         };
     }
-    let enough = |e: &Option<LiveError>| e.filter(|e| e.forecasts >= settings.min_forecasts);
-    let Some(previous) = evidence.previous_version else {
-        return Verdict::Pass {
-            summary: format!(
-                "{} devices applied; no previous version to compare",
-                evidence.applied
-            ),
+    let Some(live) = &evidence.live else {
+        return Verdict::Wait {
+            why: "live error not measured yet".into(),
         };
     };
-    let (Some(new), Some(_)) = (enough(&evidence.new_version), enough(&Some(previous))) else {
-        return if evidence.elapsed_secs >= settings.window_secs * 4 {
+    let rule = Rule {
+        min_forecasts: settings.min_forecasts,
+        max_ratio: settings.max_error_ratio,
+    };
+    let decision = decide(live, &rule);
+    match decision.outcome {
+        Outcome::Pass => Verdict::Pass {
+            summary: format!("{} devices applied; {}", evidence.applied, decision.text),
+        },
+        Outcome::Fail => Verdict::Fail {
+            reason: decision.text,
+        },
+        Outcome::Undecided if evidence.elapsed_secs >= settings.window_secs * UNDECIDED_WINDOWS => {
             Verdict::Fail {
                 reason: format!(
-                    "too few forecasts joined with actuals after {} s (need {} per version)",
-                    evidence.elapsed_secs, settings.min_forecasts
+                    "undecided after {} s: {}",
+                    evidence.elapsed_secs, decision.text
                 ),
             }
-        } else {
-            Verdict::Wait {
-                why: "waiting for forecasts to meet their actuals".into(),
-            }
-        };
-    };
-    let ratio = if previous.rmse > 0.0 {
-        new.rmse / previous.rmse
-    } else if new.rmse > 0.0 {
-        f64::INFINITY
-    } else {
-        1.0
-    };
-    if ratio > settings.max_error_ratio {
-        Verdict::Fail {
-            reason: format!(
-                "live RMSE {:.3} is {ratio:.2}x the previous version's {:.3} (limit {:.2}x) over {} + {} forecasts",
-                new.rmse,
-                previous.rmse,
-                settings.max_error_ratio,
-                new.forecasts,
-                previous.forecasts
-            ),
         }
-    } else {
-        Verdict::Pass {
-            summary: format!(
-                "{} devices applied; live RMSE {:.3} vs previous {:.3} ({ratio:.2}x)",
-                evidence.applied, new.rmse, previous.rmse
-            ),
-        }
+        Outcome::Undecided => Verdict::Wait { why: decision.text },
     }
 }
 
@@ -169,34 +147,53 @@ pub fn judge(settings: &GateSettings, wave_size: usize, evidence: &Evidence) -> 
 mod tests {
     use super::*;
 
+    /// `n` forecasts, the candidate's MSE `new` and persistence's `old`, known to within
+    /// a standard error of `new / 100` or so.
+    fn live(n: u64, new: f64, old: f64) -> Comparison {
+        let lrv = (new + old) * (new + old) / 400.0 * n as f64 / 100.0;
+        Comparison {
+            forecasts: n,
+            devices: 3,
+            candidate_mse: new,
+            baseline_mse: old,
+            lrv_cc: lrv,
+            lrv_cb: 0.0,
+            lrv_bb: lrv,
+            ..Comparison::default()
+        }
+    }
+
     fn evidence(new: f64, old: f64) -> Evidence {
         Evidence {
             applied: 10,
             failed: 0,
             elapsed_secs: 600,
-            new_version: Some(LiveError {
-                rmse: new,
-                forecasts: 100,
-            }),
-            previous_version: Some(LiveError {
-                rmse: old,
-                forecasts: 100,
-            }),
+            live: Some(live(100, new, old)),
         }
     }
 
     #[test]
     fn a_version_that_forecasts_clearly_worse_fails_though_it_installed() {
         let verdict = judge(&GateSettings::default(), 10, &evidence(30.0, 20.0));
-        assert!(matches!(verdict, Verdict::Fail { reason } if reason.contains("1.50x")));
+        assert!(
+            matches!(&verdict, Verdict::Fail { reason } if reason.contains("1.50x") && reason.contains("100 forecasts of 3 devices")),
+            "{verdict:?}"
+        );
     }
 
     #[test]
-    fn a_version_as_good_passes() {
-        assert!(matches!(
-            judge(&GateSettings::default(), 10, &evidence(21.0, 20.0)),
-            Verdict::Pass { .. }
-        ));
+    fn a_version_clearly_better_passes_and_says_on_what() {
+        let verdict = judge(&GateSettings::default(), 10, &evidence(18.0, 20.0));
+        assert!(
+            matches!(&verdict, Verdict::Pass { summary } if summary.contains("100 forecasts")),
+            "{verdict:?}"
+        );
+    }
+
+    #[test]
+    fn ten_percent_worse_no_longer_passes_by_design() {
+        let verdict = judge(&GateSettings::default(), 10, &evidence(22.0, 20.0));
+        assert!(matches!(verdict, Verdict::Fail { .. }), "{verdict:?}");
     }
 
     #[test]
@@ -250,29 +247,39 @@ mod tests {
             let mut measured = evidence(new, old);
             (measured.applied, measured.failed, measured.elapsed_secs) = (applied, failed, elapsed);
             if !needs_live_error(&settings, 10, &measured) {
-                let skipped = Evidence {
-                    new_version: None,
-                    previous_version: Some(LiveError { rmse: 0.0, forecasts: 0 }),
-                    ..measured.clone()
-                };
+                let skipped = Evidence { live: None, ..measured.clone() };
                 proptest::prop_assert_eq!(
                     judge(&settings, 10, &measured),
                     judge(&settings, 10, &skipped)
                 );
             }
         }
+
+        /// Too few judged forecasts never pass, however good they look.
+        #[test]
+        fn too_few_forecasts_never_pass(n in 0u64..30, new in 0.0f64..50.0, old in 0.1f64..50.0, elapsed in 300u64..5000) {
+            let mut e = evidence(new, old);
+            e.live = Some(live(n, new, old));
+            e.elapsed_secs = elapsed;
+            let verdict = judge(&GateSettings::default(), 10, &e);
+            let passed = matches!(verdict, Verdict::Pass { .. });
+            proptest::prop_assert!(!passed, "{:?}", verdict);
+        }
     }
 
     #[test]
-    fn too_few_forecasts_wait_then_fail() {
+    fn undecided_waits_then_fails() {
         let settings = GateSettings::default();
         let mut e = evidence(1.0, 1.0);
-        e.new_version = Some(LiveError {
-            rmse: 1.0,
-            forecasts: 3,
-        });
-        assert!(matches!(judge(&settings, 10, &e), Verdict::Wait { .. }));
-        e.elapsed_secs = settings.window_secs * 4;
-        assert!(matches!(judge(&settings, 10, &e), Verdict::Fail { .. }));
+        e.live = Some(live(3, 1.0, 1.0));
+        let verdict = judge(&settings, 10, &e);
+        assert!(
+            matches!(&verdict, Verdict::Wait { why } if why.contains("too few forecasts judged yet (need 30): 3 forecasts")),
+            "{verdict:?}"
+        );
+        e.elapsed_secs = settings.window_secs * UNDECIDED_WINDOWS;
+        assert!(
+            matches!(judge(&settings, 10, &e), Verdict::Fail { reason } if reason.starts_with("undecided after 1200 s"))
+        );
     }
 }

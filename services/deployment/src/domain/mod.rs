@@ -11,8 +11,8 @@ pub mod targets;
 
 pub use desired::{Held, Intent, Write, intents, write_for};
 pub use events::{AGGREGATE_KIND, DeviceKey, RolloutEvent, Started};
-pub use evidence::{ErrorRow, evidence, live_errors};
-pub use gates::{Evidence, GateSettings, LiveError, Verdict, judge, needs_live_error};
+pub use evidence::evidence;
+pub use gates::{Evidence, GateSettings, Verdict, judge, needs_live_error};
 pub use plan::{PlanError, Strategy, wave_devices};
 pub use rollout::{Command, Rollout, RolloutError, Status, apply, decide};
 pub use targets::{Current, KnownSite, Selector, TargetError, parse_device_key};

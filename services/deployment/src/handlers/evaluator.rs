@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use edgeops_contracts::Actor;
+use edgeops_evaluation::Comparison;
+use edgeops_features::FeatureSpec;
 use sqlx::PgPool;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
@@ -18,10 +20,10 @@ use uuid::Uuid;
 
 use crate::SERVICE_NAME;
 use crate::config::DeploymentConfig;
-use crate::domain::{Command, RolloutEvent, decide, evidence, live_errors, needs_live_error};
+use crate::domain::{Command, RolloutEvent, decide, evidence, needs_live_error};
 use crate::effects::Effects;
 use crate::eventstore::{EventStore, ExecError, Expect, uncaused};
-use crate::live_error::{error_rows, prune_forecasts};
+use crate::live_error::{live_comparison, prune_forecasts};
 use crate::projection::queries;
 
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
@@ -129,6 +131,31 @@ impl Evaluator {
         ids
     }
 
+    /// The feature spec `version` of `model` was trained on (its signed manifest names it): the
+    /// bins its forecasts are judged on. `Err` when the registry cannot be asked (next tick);
+    /// `Ok(Err)` when this build does not know the spec, or knows it at another version: then
+    /// nothing can be judged faithfully.
+    async fn spec_of(
+        &self,
+        model: &str,
+        version: u32,
+    ) -> Result<Result<FeatureSpec, String>, String> {
+        let signed = self
+            .effects
+            .manifest(model, version)
+            .await
+            .map_err(|e| e.to_string())?;
+        let named = &signed.manifest.feature_spec;
+        Ok(FeatureSpec::by_name(&named.name)
+            .filter(|spec| spec.version == named.version)
+            .ok_or_else(|| {
+                format!(
+                    "{model} v{version} was trained on feature spec {} v{}, which this deployment does not know; its live error cannot be judged",
+                    named.name, named.version
+                )
+            }))
+    }
+
     #[tracing::instrument(name = "edgeops.deployment.evaluate", skip(self), fields(rollout = %id))]
     async fn evaluate(&self, id: Uuid) -> Result<(), String> {
         let loaded = self.store.load(id).await.map_err(|e| e.to_string())?;
@@ -143,21 +170,24 @@ impl Evaluator {
         let wave = loaded.state.current_wave_devices();
         let mut measured = evidence(&loaded.state, elapsed, None);
         if needs_live_error(&started.gates, wave.len(), &measured) {
-            let window = chrono::Duration::seconds(
-                i64::try_from(started.gates.window_secs).unwrap_or(i64::MAX / 4),
-            );
-            let rows = error_rows(
-                &self.pool,
-                &started.model,
-                &started.targets,
-                wave_start - window,
-                wave_start,
-                self.config.actual_tolerance_secs,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            let errors = live_errors(&rows, started, wave);
-            measured = evidence(&loaded.state, elapsed, Some(errors));
+            let live = match self.spec_of(&started.model, started.version).await? {
+                Ok(spec) => live_comparison(
+                    &self.pool,
+                    &spec,
+                    &started.model,
+                    started.version,
+                    wave,
+                    wave_start,
+                )
+                .await
+                .map_err(|e| e.to_string())?,
+                // Nothing can be judged: undecided, so the gate fails once it times out.
+                Err(unknown) => {
+                    tracing::warn!(rollout = %id, reason = %unknown, "live error not judged");
+                    Comparison::default()
+                }
+            };
+            measured = evidence(&loaded.state, elapsed, Some(live));
         }
         let measured_at = loaded.last_sequence;
         let actor = Actor::Service(SERVICE_NAME.into());

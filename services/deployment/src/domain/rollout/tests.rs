@@ -1,5 +1,5 @@
 use super::*;
-use crate::domain::gates::LiveError;
+use edgeops_evaluation::Comparison;
 
 fn targets(n: usize) -> BTreeMap<DeviceKey, Option<u32>> {
     (0..n)
@@ -31,18 +31,22 @@ fn start(n: usize) -> Rollout {
     .0
 }
 
+/// The wave's devices all applied; 500 forecasts judged, the new version's RMSE `new_rmse`
+/// against persistence's 10, each known to within a few percent.
 fn healthy(rollout: &Rollout, new_rmse: f64) -> Evidence {
     Evidence {
         applied: rollout.current_wave_devices().len(),
         failed: 0,
         elapsed_secs: 10_000,
-        new_version: Some(LiveError {
-            rmse: new_rmse,
+        live: Some(Comparison {
             forecasts: 500,
-        }),
-        previous_version: Some(LiveError {
-            rmse: 10.0,
-            forecasts: 500,
+            devices: 12,
+            candidate_mse: new_rmse * new_rmse,
+            baseline_mse: 100.0,
+            lrv_cc: 500.0,
+            lrv_cb: 250.0,
+            lrv_bb: 500.0,
+            ..Comparison::default()
         }),
     }
 }
@@ -60,7 +64,7 @@ fn canary_then_waves_then_complete() {
     assert_eq!(rollout.current_wave_devices().len(), 12, "10 % canary");
     for expected_wave in 1..=2 {
         rollout = apply_wave(rollout);
-        let evidence = healthy(&rollout, 10.5);
+        let evidence = healthy(&rollout, 9.5);
         let (next, events) = run(rollout, Command::Evaluate(evidence));
         assert!(matches!(events[0], RolloutEvent::GatePassed { .. }));
         assert!(
@@ -69,7 +73,7 @@ fn canary_then_waves_then_complete() {
         rollout = next;
     }
     rollout = apply_wave(rollout);
-    let evidence = healthy(&rollout, 10.5);
+    let evidence = healthy(&rollout, 9.5);
     let (done, events) = run(rollout, Command::Evaluate(evidence));
     assert_eq!(events.last(), Some(&RolloutEvent::Completed));
     assert_eq!(done.status, Some(Status::Completed));
@@ -83,7 +87,7 @@ fn a_worse_model_is_rolled_back_by_its_gate() {
     let canaries = rollout.current_wave_devices().to_vec();
     let (after, events) = run(rollout, Command::Evaluate(evidence));
     assert!(
-        matches!(&events[0], RolloutEvent::GateFailed { wave: 0, reason } if reason.contains("2.50x"))
+        matches!(&events[0], RolloutEvent::GateFailed { wave: 0, reason } if reason.contains("MSE 6.25x") && reason.contains("500 forecasts of 12 devices"))
     );
     assert!(matches!(&events[1], RolloutEvent::RolledBack { devices, .. } if *devices == canaries));
     assert_eq!(after.status, Some(Status::RolledBack));
