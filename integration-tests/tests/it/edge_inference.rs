@@ -153,19 +153,28 @@ async fn edge_inference_persistence_then_the_verified_model_and_refusals_with_re
         .collect();
     assert_eq!(applied.len(), 1, "only v1 was ever applied");
 
-    // Every forecast is kept at the site and reached the hub (the link was up throughout).
+    // Every forecast is kept at the site; each reading was in a bin of its own, so each bin's
+    // forecast reached the hub too (the link was up throughout), packed per device.
     let published = minutes.len() as u64;
     let local = async_nats::jetstream::with_domain(leaf.clone(), format!("edge-{SITE}"));
     assert_eq!(
         stream_messages(&local, streams::LOCAL_FORECASTS).await,
         published
     );
-    let hub = stack.hub_js().await;
     wait_until(
         "every forecast on the hub",
         Duration::from_secs(30),
         || async {
-            let on_hub = stream_messages(&hub, streams::HUB_FORECASTS).await;
+            let on_hub: u64 = stack
+                .hub_messages(streams::HUB_FORECASTS)
+                .await
+                .iter()
+                .map(|(_, payload)| {
+                    edgeops_contracts::deployment::decode_hub_forecasts(payload)
+                        .unwrap()
+                        .len() as u64
+                })
+                .sum();
             assert!(
                 on_hub <= published,
                 "{on_hub} forecasts on the hub, {published} made"
