@@ -83,7 +83,15 @@ async fn a_site_topology_is_provisioned_in_the_sites_own_domain() {
     let first = provision(&local, &site_topology(&site, &settings))
         .await
         .unwrap();
-    assert_eq!(first.created.len(), 2, "{first:?}");
+    assert_eq!(
+        first.created,
+        vec![
+            "stream:READINGS_LOCAL",
+            "stream:DEAD_LETTERS_LOCAL",
+            "kv:edgeops_gateway"
+        ],
+        "the raw stream, the gateway's dead letters and its state"
+    );
     assert!(
         provision(&local, &site_topology(&site, &settings))
             .await
@@ -96,6 +104,10 @@ async fn a_site_topology_is_provisioned_in_the_sites_own_domain() {
     assert!(
         hub.get_stream(streams::LOCAL_READINGS).await.is_err(),
         "raw readings must stay at the site"
+    );
+    assert!(
+        hub.get_stream(streams::LOCAL_DEAD_LETTERS).await.is_err(),
+        "the site's dead letters stay at the site"
     );
     let mut raw = local.get_stream(streams::LOCAL_READINGS).await.unwrap();
     assert_eq!(raw.info().await.unwrap().config.max_bytes, 64 * 1024 * 1024);
