@@ -191,6 +191,7 @@ async fn another_sites_reading_and_an_array_are_refused_at_the_site_with_reasons
     stack.wait_for_uplink("s2").await;
 
     // A sensor at s1 that names s2, one that sends two readings as one JSON array, one good.
+    // (A core publish has no answer to give such a sender: the dead letters are where it shows.)
     sensor
         .publish("edgeops.raw.s2.intruder", reading_json(1).into())
         .await
@@ -206,9 +207,28 @@ async fn another_sites_reading_and_an_array_are_refused_at_the_site_with_reasons
         .unwrap();
     sensor.flush().await.unwrap();
 
-    let at_site =
-        wait_for_dead_letters(&site_js(&sensor, "s1"), streams::LOCAL_DEAD_LETTERS, 2).await;
-    let at_hub = wait_for_dead_letters(&stack.hub_js().await, streams::DEAD_LETTERS, 2).await;
+    // And an MQTT sensor at s1 (a real client, QoS 1) on s2's topic.
+    let port = stack.leaf("s1").mqtt_port.to_string();
+    let mqtt = reading_json(5);
+    let status = std::process::Command::new("mosquitto_pub")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-q",
+            "1",
+            "-i",
+            "stray-sensor",
+        ])
+        .args(["-t", "edgeops/raw/s2/mqtt-intruder", "-m", &mqtt])
+        .status()
+        .unwrap_or_else(|e| panic!("mosquitto_pub (installed by bootstrap) could not run: {e}"));
+    assert!(status.success(), "mosquitto_pub failed: {status}");
+
+    let site_letters = site_js(&sensor, "s1");
+    let at_site = wait_for_dead_letters(&site_letters, streams::LOCAL_DEAD_LETTERS, 3).await;
+    let at_hub = wait_for_dead_letters(&stack.hub_js().await, streams::DEAD_LETTERS, 3).await;
     for letters in [&at_site, &at_hub] {
         let reasons: Vec<(RejectCode, &str)> = letters
             .iter()
@@ -219,9 +239,11 @@ async fn another_sites_reading_and_an_array_are_refused_at_the_site_with_reasons
             vec![
                 (RejectCode::ForeignSite, "edgeops.raw.s2.intruder"),
                 (RejectCode::NotAnObject, "edgeops.raw.s1.batcher"),
+                (RejectCode::ForeignSite, "edgeops.raw.s2.mqtt-intruder"),
             ]
         );
         assert_eq!(letters[1].1.payload().unwrap(), array.as_bytes());
+        assert_eq!(letters[2].1.payload().unwrap(), mqtt.as_bytes());
     }
     let pool = stack.pool().await;
     wait_for_rows(&pool, 1, Duration::from_secs(60)).await;
