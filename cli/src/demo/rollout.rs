@@ -1,8 +1,8 @@
 //! The demo's deployment step. The first model goes to every room of the site, canary first and
 //! then in waves, each wave gated on the devices' acknowledgements and on the live forecast error
-//! of the new version against what served before (persistence). Then a deliberately broken
-//! version is rolled out the same way; the live-error gate catches it at the canary and rolls
-//! those rooms back to the first model.
+//! of the new version against persistence at the same origins and horizon. Then a deliberately
+//! broken version is rolled out the same way; the live-error gate catches it at the canary and
+//! rolls those rooms back to the first model.
 
 use std::time::Duration;
 
@@ -17,15 +17,17 @@ use edgeops_deployment::domain::{GateSettings, Selector, Status, Strategy};
 
 use super::report;
 
-/// Gates short enough for a demo: a wave serves 6 s (about 75 simulated minutes of readings)
-/// before it is judged, on at least 10 joined forecasts per version.
+/// Gates short enough for a demo: a wave serves 10 s (about two simulated hours of readings)
+/// before it is judged, by the default rule on at least 20 judged forecasts (a 30-minute
+/// forecast is judged once its target bin closes, about 3 s later); an undecided wave waits up
+/// to 4 windows, then fails.
 fn demo_gates() -> GateSettings {
     GateSettings {
-        window_secs: 6,
-        min_forecasts: 10,
-        max_error_ratio: 1.2,
+        window_secs: 10,
+        min_forecasts: 20,
         max_failed_devices: 0,
         apply_timeout_secs: 60,
+        ..GateSettings::default()
     }
 }
 
@@ -55,8 +57,13 @@ pub async fn roll_out(
         .await
         .context("starting the rollout")?;
     report::step(&format!(
-        "rollout {}: {model} v{version} to {} rooms of {site}; waves of {:?} devices (canary first); gates: acks, and live RMSE at most 1.2x the previous version's over 6 s",
-        started.rollout, started.targets, started.waves
+        "rollout {}: {model} v{version} to {} rooms of {site}; waves of {:?} devices (canary first); gates: acks, then after {} s the wave's live forecasts against persistence at the same origins and horizon: fail if worse, pass if MSE below {:.2}x (95 % confidence, at least {} judged)",
+        started.rollout,
+        started.targets,
+        started.waves,
+        demo_gates().window_secs,
+        demo_gates().max_error_ratio,
+        demo_gates().min_forecasts
     ));
     follow(client, started.rollout).await
 }

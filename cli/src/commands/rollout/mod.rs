@@ -68,11 +68,14 @@ pub enum RolloutCommand {
         /// Seconds a wave serves before its gate judges it.
         #[arg(long, default_value_t = 300)]
         window_secs: u64,
-        /// Forecasts joined with actuals each version needs in the window (0: acks only).
+        /// Forecasts the wave needs judged (paired with their actual and persistence) before
+        /// the live error decides; fewer is undecided, never a pass (0: acks only).
         #[arg(long, default_value_t = 30)]
         min_forecasts: u64,
-        /// The gate fails when the new RMSE exceeds the previous one by this factor.
-        #[arg(long, default_value_t = 1.2)]
+        /// The wave passes once the new version's mean squared error is below this multiple of
+        /// persistence's (same origins and horizon) with 95 % confidence; it fails once it is
+        /// worse than persistence's with 95 % confidence.
+        #[arg(long, default_value_t = 1.05)]
         max_error_ratio: f64,
         /// Devices of a wave that may fail to apply.
         #[arg(long, default_value_t = 0)]

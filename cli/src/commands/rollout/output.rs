@@ -119,10 +119,11 @@ pub fn status(s: &RolloutStatus) -> String {
     }
     let _ = writeln!(
         out,
-        "gates: window {} s, at least {} forecasts per version, new RMSE <= {:.2}x previous, at most {} failed, apply within {} s\n",
+        "gates: window {} s; live error vs persistence at the same origins and horizon, on at least {} judged forecasts: fail if worse (95 %), pass if MSE below {:.2}x (95 %), else wait (fail after {} windows); at most {} failed, apply within {} s\n",
         s.gates.window_secs,
         s.gates.min_forecasts,
         s.gates.max_error_ratio,
+        edgeops_deployment::domain::gates::UNDECIDED_WINDOWS,
         s.gates.max_failed_devices,
         s.gates.apply_timeout_secs
     );
@@ -236,7 +237,7 @@ mod tests {
                 event_type: "rollout.gate_failed".into(),
                 actor: Actor::Service("deployment".into()),
                 at,
-                detail: "wave 0: live RMSE 30 is 1.5x".into(),
+                detail: "live MSE 1.52x persistence's at the same origins and horizon (RMSE 61.7 vs 50.0): worse than persistence with 95 % confidence (z = 3.10); 140 forecasts of 2 devices, targets 2026-01-01 10:00 to 11:55 UTC (1.9 h), horizon 6 bins".into(),
             }],
         };
         let text = status(&s);
@@ -249,7 +250,17 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("gate_failed  service deployment  wave 0: live RMSE"),
+            text.contains("gate_failed  service deployment  live MSE 1.52x persistence's"),
+            "{text}"
+        );
+        assert!(
+            text.contains("140 forecasts of 2 devices, targets 2026-01-01 10:00 to 11:55 UTC"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "on at least 30 judged forecasts: fail if worse (95 %), pass if MSE below 1.05x"
+            ),
             "{text}"
         );
     }

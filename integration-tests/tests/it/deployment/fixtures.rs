@@ -22,17 +22,24 @@ use crate::registry::fixtures::{GOOD, completion, publish_completion, put_artifa
 
 pub const MODEL: &str = "co2-room";
 
-/// A model over the indoor-air features forecasting the target's current value plus `bias`:
+/// A model over the indoor-air features forecasting, 12 bins ahead, the target's current value
+/// plus `bias` plus `weights` (by feature name) times the features: without weights,
 /// persistence with an offset (0 = exactly persistence).
-pub fn model_bytes(bias: f64, run: Uuid) -> Vec<u8> {
+pub fn linear_model_bytes(weights: &[(&str, f64)], bias: f64, run: Uuid) -> Vec<u8> {
     let spec = FeatureSpec::indoor_air();
     let names = spec.names();
+    let weights = names
+        .iter()
+        .map(|n| {
+            weights
+                .iter()
+                .find(|(w, _)| w == n)
+                .map_or(0.0, |(_, v)| *v)
+        })
+        .collect();
     let graph = ModelGraph {
         feature_names: names.clone(),
-        regressor: Regressor::Linear {
-            weights: vec![0.0; names.len()],
-            bias,
-        },
+        regressor: Regressor::Linear { weights, bias },
         plus_feature: names.iter().position(|n| *n == spec.target),
         metadata: vec![
             ("edgeops.model".into(), MODEL.into()),
@@ -50,12 +57,36 @@ pub fn model_bytes(bias: f64, run: Uuid) -> Vec<u8> {
     edgeops_onnx::encode(&graph).unwrap()
 }
 
-/// Stores a model with `bias` as a training run would and waits until the registry has
+/// The weights and bias of a model that forecasts [`co2`] exactly 12 bins ahead from the
+/// current bin and the one before: a sine obeys `s(t+h) = A s(t) + B s(t-1)` around its mean.
+/// Far better than persistence, which misses the wave's whole swing over an hour.
+pub fn sine_forecaster() -> (Vec<(&'static str, f64)>, f64) {
+    let (w, h) = (1.0_f64 / 9.0, 12.0);
+    let a = (w * (h + 1.0)).sin() / w.sin();
+    let b = -(w * h).sin() / w.sin();
+    (
+        vec![("co2_ppm", a - 1.0), ("co2_ppm_lag1", b)],
+        650.0 * (1.0 - a - b),
+    )
+}
+
+/// Stores a model forecasting persistence plus `bias` as a training run would and waits until the registry has
 /// signed it as `version` of [`MODEL`].
 pub async fn register_model(stack: &TestStack, registry: &RegistryClient, bias: f64, version: u32) {
+    register_linear_model(stack, registry, &[], bias, version).await;
+}
+
+/// As [`register_model`], for [`linear_model_bytes`].
+pub async fn register_linear_model(
+    stack: &TestStack,
+    registry: &RegistryClient,
+    weights: &[(&str, f64)],
+    bias: f64,
+    version: u32,
+) {
     let js = stack.hub_js().await;
     let run = Uuid::now_v7();
-    let artifact = put_artifact(&js, MODEL, run, &model_bytes(bias, run)).await;
+    let artifact = put_artifact(&js, MODEL, run, &linear_model_bytes(weights, bias, run)).await;
     let spec = FeatureSpec::indoor_air();
     let mut done = completion(MODEL, run, &GOOD, artifact);
     done.request.spec = spec.name.clone();

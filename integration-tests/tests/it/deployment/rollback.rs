@@ -1,7 +1,8 @@
-//! (b) A version that forecasts clearly worse live is rolled back by its gate: v1 (persistence
-//! exactly) is rolled out and completes; v2 (persistence plus 1,500 ppm) reaches the canary,
-//! whose live error against v1 over the gate window fails the gate; the canary devices swap
-//! back to v1 (from the previous slot, no fetch) and forecast with it again.
+//! (b) A version that forecasts clearly worse live is rolled back by its gate: v1 (a model that
+//! forecasts the rooms' CO2 wave exactly) passes both live gates against persistence at the
+//! same origins and horizon and completes; v2 (persistence plus 1,500 ppm) reaches the canary,
+//! whose live error fails the gate; the canary devices swap back to v1 (from the previous slot,
+//! no fetch) and forecast with it again. The verdicts say how many forecasts over what span.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -53,6 +54,14 @@ async fn rooms_forecasting(pool: &sqlx::PgPool, rooms: &[String], version: i32) 
         .count()
 }
 
+/// The number of judged forecasts a verdict names ("... ; 140 forecasts of 3 devices, ...").
+fn judged(detail: &str) -> u64 {
+    detail
+        .split("; ")
+        .find_map(|part| part.split(" forecasts of ").next()?.parse().ok())
+        .unwrap_or(0)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deployment_worse_live_error_is_rolled_back_by_the_gate() {
     let stack = TestStack::start(&[SITE]).await;
@@ -85,26 +94,45 @@ async fn deployment_worse_live_error_is_rolled_back_by_the_gate() {
 
     let hub = stack.hub_client().await;
     let registry_client = RegistryClient::new(hub.clone());
-    register_model(&stack, &registry_client, 0.0, 1).await;
+    let (weights, bias) = sine_forecaster();
+    register_linear_model(&stack, &registry_client, &weights, bias, 1).await;
     register_model(&stack, &registry_client, 1_500.0, 2).await;
     let client = DeploymentClient::new(hub);
 
-    // v1 everywhere, gated on acknowledgements alone.
-    let acks_only = GateSettings {
-        window_secs: 0,
-        min_forecasts: 0,
+    // Both versions are judged on live error over a 2-second window (about 50 bins a room),
+    // by the default rule: at least 30 judged forecasts, pass below 1.05x persistence's MSE.
+    let gated = GateSettings {
+        window_secs: 2,
+        min_forecasts: 30,
         apply_timeout_secs: 30,
         ..GateSettings::default()
     };
-    let first = client.start(&start(1, acks_only)).await.unwrap();
-    status_when(
+    let first = client.start(&start(1, gated.clone())).await.unwrap();
+    let completed = status_when(
         &client,
         first.rollout,
         "v1 completed",
-        Duration::from_secs(30),
+        Duration::from_secs(45),
         |s| s.status == Status::Completed,
     )
     .await;
+    let passed: Vec<&str> = completed
+        .history
+        .iter()
+        .filter(|h| h.event_type == "rollout.gate_passed")
+        .map(|h| h.detail.as_str())
+        .collect();
+    assert_eq!(passed.len(), 2, "canary and wave 1 passed: {passed:?}");
+    for detail in &passed {
+        assert!(
+            detail.contains("below 1.05x with 95 % confidence")
+                && detail.contains("forecasts of 3 devices, targets")
+                && detail.contains("horizon 12 bins"),
+            "passed on live error, with counts and span: {detail}"
+        );
+        assert!(judged(detail) >= 30, "{detail}");
+    }
+    eprintln!("v1 gate verdicts: {passed:?}");
     let names: Vec<String> = rooms.iter().map(|i| room(*i)).collect();
     wait_until(
         "every room forecasting with v1",
@@ -116,14 +144,7 @@ async fn deployment_worse_live_error_is_rolled_back_by_the_gate() {
     )
     .await;
 
-    // v2 to the canary half, judged on live error against v1 over a 2-second window.
-    let gated = GateSettings {
-        window_secs: 2,
-        min_forecasts: 5,
-        max_error_ratio: 1.5,
-        max_failed_devices: 0,
-        apply_timeout_secs: 30,
-    };
+    // v2 to the canary half, judged the same way.
     let second = client.start(&start(2, gated)).await.unwrap();
     assert_eq!(second.waves, [3, 3]);
     let rolled_back = status_when(
@@ -140,10 +161,14 @@ async fn deployment_worse_live_error_is_rolled_back_by_the_gate() {
         .find(|h| h.event_type == "rollout.gate_failed")
         .expect("a gate_failed event");
     assert!(
-        failed.detail.contains("live RMSE"),
-        "failed on live error: {}",
+        failed
+            .detail
+            .contains("worse than persistence with 95 % confidence")
+            && failed.detail.contains("forecasts of 3 devices, targets"),
+        "failed on live error, with counts and span: {}",
         failed.detail
     );
+    assert!(judged(&failed.detail) >= 30, "{}", failed.detail);
     assert_eq!(rolled_back.waves[0].state, WaveState::RolledBack);
     assert_eq!(
         rolled_back.waves[1].state,
