@@ -71,15 +71,22 @@ pub async fn deploy(
     report::step(&format!(
         "live: the rooms go on at {LIVE_RATE} readings/s (about 12 simulated minutes a second); every reading gets a forecast at the site"
     ));
-    let outcome = rollouts(hub_js, site, args, first).await;
+    let site_js = async_nats::jetstream::with_domain(
+        edgeops_bus::connect(leaf_url, "edgeops-demo-site").await?,
+        edgeops_contracts::streams::edge_domain(site),
+    );
+    let outcome = rollouts(hub_js, &site_js, site, args, first).await;
     stop.cancel();
     let published = publisher.await??;
     report::step(&format!("live: {published} more readings published"));
     outcome
 }
 
+/// `site_js` is the site's own JetStream: what each room forecasts is read from the site's
+/// forecast stream, where every forecast is kept (the hub gets only the models' ones).
 async fn rollouts(
     hub_js: &async_nats::jetstream::Context,
+    site_js: &async_nats::jetstream::Context,
     site: &SiteId,
     args: &DemoArgs,
     first: &TrainingCompleted,
@@ -89,15 +96,15 @@ async fn rollouts(
     let devices: Vec<String> = rooms(args.devices).into_iter().map(|r| r.device).collect();
     let shown = &devices[..devices.len().min(3)];
     report::step("forecasts before any model (the gateway says when it serves persistence):");
-    rollout::show_forecasts(hub_js, site, shown).await?;
+    rollout::show_forecasts(site_js, site, shown).await?;
 
     let good = rollout::roll_out(&client, site, model, 1).await?;
     if good.status != Status::Completed {
         bail!("the first model's rollout ended {:?}", good.status);
     }
-    rollout::wait_for_serving(hub_js, site, &devices, 1).await?;
+    rollout::wait_for_serving(site_js, site, &devices, 1).await?;
     report::step(&format!("every room forecasts with {model} v1:"));
-    rollout::show_forecasts(hub_js, site, shown).await?;
+    rollout::show_forecasts(site_js, site, shown).await?;
 
     report::step(&format!(
         "fault injection: v2 looks like v1 offline (same run report) but its ONNX forecasts persistence + {} ppm",
@@ -118,11 +125,11 @@ async fn rollouts(
             bad.status
         );
     }
-    rollout::wait_for_serving(hub_js, site, &devices, 1).await?;
+    rollout::wait_for_serving(site_js, site, &devices, 1).await?;
     report::step(&format!(
         "the gate caught v{version} at the canary; every room forecasts with v1 again:"
     ));
-    rollout::show_forecasts(hub_js, site, shown).await?;
+    rollout::show_forecasts(site_js, site, shown).await?;
     Ok(())
 }
 

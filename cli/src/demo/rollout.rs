@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use async_nats::jetstream::stream::LastRawMessageErrorKind;
-use edgeops_contracts::deployment::{Forecast, decode_hub_forecasts};
+use edgeops_contracts::deployment::Forecast;
 use edgeops_contracts::streams;
 use edgeops_contracts::{DeviceId, SiteId, subjects};
 use edgeops_deployment::api::{RolloutStatus, StartRequest};
@@ -96,19 +96,20 @@ async fn follow(client: &DeploymentClient, rollout: uuid::Uuid) -> anyhow::Resul
     }
 }
 
-/// The latest forecast the hub holds for one device, if any.
+/// The latest forecast one device made, if any, from the site's own forecast stream
+/// (`site_js` is the site's JetStream domain): every forecast is kept there, persistence's too.
 pub async fn latest_forecast(
-    js: &async_nats::jetstream::Context,
+    site_js: &async_nats::jetstream::Context,
     site: &SiteId,
     device: &str,
 ) -> anyhow::Result<Option<Forecast>> {
     let device = DeviceId::parse(device.to_owned())?;
-    let stream = js.get_stream(streams::HUB_FORECASTS).await?;
+    let stream = site_js.get_stream(streams::LOCAL_FORECASTS).await?;
     match stream
-        .get_last_raw_message_by_subject(&subjects::hub_forecast(site, &device))
+        .get_last_raw_message_by_subject(&subjects::forecast(site, &device))
         .await
     {
-        Ok(message) => Ok(decode_hub_forecasts(&message.payload)?.pop()),
+        Ok(message) => Ok(Some(serde_json::from_slice(&message.payload)?)),
         Err(err) if err.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(None),
         Err(err) => Err(err.into()),
     }

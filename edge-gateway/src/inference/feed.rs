@@ -111,8 +111,11 @@ impl Feed {
                 },
             };
             let sequence = message.info().map_err(local)?.stream_sequence;
-            self.handle(&message, &limits, sequence > *replay_until)
-                .await;
+            let live = sequence > *replay_until;
+            self.handle(&message, &limits, live).await;
+            if live {
+                self.stats.readings.fetch_add(1, Ordering::Relaxed);
+            }
             *resume = Some(sequence);
         }
     }

@@ -59,6 +59,8 @@ pub struct InferenceSettings {
 /// Counters since start.
 #[derive(Debug, Default)]
 pub struct InferenceStats {
+    /// New readings the feed has handled (forecast from, or not valid).
+    pub readings: AtomicU64,
     pub forecasts_model: AtomicU64,
     pub forecasts_persistence: AtomicU64,
     /// Forecasts the hub acknowledged (at most one per device and feature bin), and forecasts

@@ -1,10 +1,11 @@
-//! Forwarding forecasts to the hub, best effort, at most one per device and feature bin.
+//! Forwarding models' forecasts to the hub, best effort, at most one per device and feature bin.
 //!
 //! Every forecast is kept at the site (`FORECASTS_LOCAL`); the hub's `FORECASTS` stream gets the
 //! forecast made when each bin closed (see [`super::bins`]), for monitoring and the rollout
 //! gates, which judge forecasts per origin bin. Released forecasts are sent about once a second,
-//! one device's as one [`ForecastPack`] (zstd-compressed when that is smaller), so a forecast
-//! costs a few bytes of uplink rather than a message of its own.
+//! the site's in one message on `edgeops.hub.forecasts.<site>` (a [`ForecastPack`] per device,
+//! zstd-compressed when that is smaller), so a forecast costs a few bytes of uplink rather than a
+//! message of its own.
 //!
 //! This path never blocks or slows forecasting: forecasts wait in a bounded queue, a bounded
 //! number of publishes await their acknowledgements, and while the uplink is down (publishes fail
@@ -17,8 +18,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use async_nats::jetstream;
-use edgeops_contracts::deployment::{Forecast, ForecastPack};
-use edgeops_contracts::{DeviceId, compression, subjects};
+use edgeops_contracts::deployment::{Forecast, ForecastKind, ForecastPack};
+use edgeops_contracts::{DeviceId, SiteId, compression, subjects};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
@@ -35,6 +36,10 @@ const IN_FLIGHT: usize = 512;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// Released forecasts that are sent at once, without waiting for the next flush.
 const FLUSH_AT: usize = 2_000;
+/// Significant digits of a forecast's value on the uplink (of the largest in its pack): a
+/// relative 5e-4 at most, far below any model's error, and what makes values compress.
+pub const SIGNIFICANT_DIGITS: i32 = 4;
+
 /// Packs of at least this many bytes travel compressed when that is smaller.
 const COMPRESS_FROM_BYTES: usize = 256;
 
@@ -55,8 +60,13 @@ impl ForecastUplink {
         (Self { queue, stats }, task)
     }
 
-    /// Offers a forecast for the hub; drops it (counted) if the queue is full.
+    /// Offers a forecast for the hub; drops it (counted) if the queue is full. Only a model's
+    /// forecasts travel: persistence is what the hub computes itself from the bins it holds
+    /// (the live gate does), so sending it would spend uplink on nothing.
     pub fn send(&self, forecast: Forecast) {
+        if forecast.kind != ForecastKind::Model {
+            return;
+        }
         if self.queue.try_send(forecast).is_err() {
             self.stats.forward_dropped.fetch_add(1, Ordering::Relaxed);
         }
@@ -111,7 +121,10 @@ async fn forward(
     }
 }
 
-/// Publishes `released` as one pack per device and run of like forecasts.
+/// Publishes `released` as one message per site: a JSON array of packs, one per device and
+/// run of like forecasts, compressed when smaller. Devices' bins close together on the wall
+/// clock, so a live flush holds one forecast of each device, and what the packs share (names,
+/// model, horizon) is written once by the compressor rather than once per device.
 async fn send_packs(
     hub: &jetstream::Context,
     released: Vec<Forecast>,
@@ -119,39 +132,47 @@ async fn send_packs(
     stats: &InferenceStats,
     failing: &mut bool,
 ) {
-    let mut by_device: BTreeMap<DeviceId, Vec<Forecast>> = BTreeMap::new();
+    let mut by_site: BTreeMap<SiteId, BTreeMap<DeviceId, Vec<Forecast>>> = BTreeMap::new();
     for forecast in released {
-        by_device
+        by_site
+            .entry(forecast.site.clone())
+            .or_default()
             .entry(forecast.device.clone())
             .or_default()
             .push(forecast);
     }
-    for (_, mut forecasts) in by_device {
-        forecasts.sort_by_key(|f| f.ts);
-        for pack in ForecastPack::pack(&forecasts) {
-            let count = pack.values.len() as u64;
-            let Ok(text) = serde_json::to_vec(&pack) else {
-                continue;
-            };
-            let payload = if text.len() >= COMPRESS_FROM_BYTES {
-                let frame = compression::compress(&text);
-                if frame.len() < text.len() {
-                    frame
-                } else {
-                    text
-                }
+    for (site, devices) in by_site {
+        let packs: Vec<ForecastPack> = devices
+            .into_values()
+            .flat_map(|mut forecasts| {
+                forecasts.sort_by_key(|f| f.ts);
+                ForecastPack::pack(&forecasts, SIGNIFICANT_DIGITS)
+            })
+            .collect();
+        let count: u64 = packs.iter().map(|p| p.value_steps.len() as u64).sum();
+        let Ok(text) = serde_json::to_vec(&packs) else {
+            continue;
+        };
+        let payload = if text.len() >= COMPRESS_FROM_BYTES {
+            let frame = compression::compress(&text);
+            if frame.len() < text.len() {
+                frame
             } else {
                 text
-            };
-            let subject = subjects::hub_forecast(&pack.site, &pack.device);
-            match hub.publish(subject, payload.into()).await {
-                Ok(ack) => acks.push(Box::pin(async move {
-                    (ack.await.map(|_| ()).map_err(|e| e.to_string()), count)
-                })),
-                Err(err) => {
-                    stats.forward_dropped.fetch_add(count, Ordering::Relaxed);
-                    note_failure(failing, &err);
-                }
+            }
+        } else {
+            text
+        };
+        match hub
+            .publish(subjects::hub_forecasts_of_site(&site), payload.into())
+            .await
+        {
+            Ok(ack) => acks.push(Box::pin(async move {
+                (ack.await.map(|_| ()).map_err(|e| e.to_string()), count)
+            })),
+            Err(err) => {
+                stats.forward_dropped.fetch_add(count, Ordering::Relaxed);
+                note_failure(failing, &err);
             }
         }
     }

@@ -5,7 +5,7 @@
 //! nothing; desired state changed during an outage applies when the link returns; a gateway
 //! restarted without uplink serves its cached model.
 
-mod fixtures;
+pub mod fixtures;
 mod footprint;
 mod hot_swap;
 mod outage;
@@ -13,7 +13,7 @@ mod outage;
 use std::time::Duration;
 
 use edgeops_artifacts::sha256_hex;
-use edgeops_contracts::deployment::{Forecast, ForecastKind};
+use edgeops_contracts::deployment::{Forecast, ForecastKind, decode_hub_forecasts};
 use edgeops_contracts::streams;
 use edgeops_inference::Model;
 use edgeops_integration_tests::services::spawn_gateway_observed;
@@ -153,35 +153,63 @@ async fn edge_inference_persistence_then_the_verified_model_and_refusals_with_re
         .collect();
     assert_eq!(applied.len(), 1, "only v1 was ever applied");
 
-    // Every forecast is kept at the site; each reading was in a bin of its own, so each bin's
-    // forecast reached the hub too (the link was up throughout), packed per device.
+    // Every forecast is kept at the site. Each reading was in a bin of its own, so each of the
+    // model's forecasts reached the hub too (the link was up throughout), packed per site;
+    // persistence's stay at the site (the hub computes persistence itself).
     let published = minutes.len() as u64;
     let local = async_nats::jetstream::with_domain(leaf.clone(), format!("edge-{SITE}"));
     assert_eq!(
         stream_messages(&local, streams::LOCAL_FORECASTS).await,
         published
     );
+    let by_model: Vec<(String, chrono::DateTime<chrono::Utc>, f64)> =
+        crate::support::stream_messages(&local, streams::LOCAL_FORECASTS)
+            .await
+            .iter()
+            .map(|(_, payload)| serde_json::from_slice::<Forecast>(payload).unwrap())
+            .filter(|f| f.kind == ForecastKind::Model)
+            .map(|f| (f.device.to_string(), f.ts, f.value))
+            .collect();
+    assert!(
+        !by_model.is_empty() && (by_model.len() as u64) < published,
+        "persistence first, then the model"
+    );
+    let hub_forecasts = || async {
+        stack
+            .hub_messages(streams::HUB_FORECASTS)
+            .await
+            .iter()
+            .flat_map(|(_, payload)| decode_hub_forecasts(payload).unwrap())
+            .collect::<Vec<_>>()
+    };
     wait_until(
-        "every forecast on the hub",
+        "every model forecast on the hub",
         Duration::from_secs(30),
         || async {
-            let on_hub: u64 = stack
-                .hub_messages(streams::HUB_FORECASTS)
-                .await
-                .iter()
-                .map(|(_, payload)| {
-                    edgeops_contracts::deployment::decode_hub_forecasts(payload)
-                        .unwrap()
-                        .len() as u64
-                })
-                .sum();
+            let on_hub = hub_forecasts().await.len();
             assert!(
-                on_hub <= published,
-                "{on_hub} forecasts on the hub, {published} made"
+                on_hub <= by_model.len(),
+                "{on_hub} forecasts on the hub, {} made by the model",
+                by_model.len()
             );
-            check(on_hub == published, format!("{on_hub} of {published}"))
+            check(
+                on_hub == by_model.len(),
+                format!("{on_hub} of {}", by_model.len()),
+            )
         },
     )
     .await;
+    for (forecast, (device, ts, value)) in hub_forecasts().await.iter().zip(&by_model) {
+        assert_eq!(
+            (forecast.device.as_str(), forecast.ts),
+            (device.as_str(), *ts)
+        );
+        assert_eq!(forecast.kind, ForecastKind::Model);
+        assert!(
+            (forecast.value - value).abs() <= value.abs() * 5e-4,
+            "{} on the hub for {value} made: four significant digits",
+            forecast.value
+        );
+    }
     gateway.shutdown().await;
 }

@@ -171,7 +171,9 @@ pub struct Forecast {
 /// Forecasts of one device as the gateway sends them to the hub: at most one per feature bin,
 /// those that share metric, model, version, kind, horizon and bin width in one message, what
 /// they share written once. Origins are a start and steps in bins, so a run of consecutive bins
-/// costs a digit each; with zstd on top, a forecast costs a few bytes of uplink.
+/// costs a digit each. Values are integers in units of `10^value_exponent`, each written as its
+/// difference from the one before: a forecast moves little from one bin to the next, so with
+/// zstd on top a forecast costs one or two bytes of uplink.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForecastPack {
     pub site: SiteId,
@@ -186,14 +188,22 @@ pub struct ForecastPack {
     pub first_origin: DateTime<Utc>,
     /// Per forecast, bins since the previous one's origin (the first's is 0).
     pub bin_steps: Vec<u32>,
-    /// Per forecast, its value.
-    pub values: Vec<f64>,
+    /// The decimal exponent of the values' unit: the largest value keeps the significant
+    /// digits the pack was made with.
+    pub value_exponent: i32,
+    /// Per forecast, its value in units of `10^value_exponent`, less the previous forecast's
+    /// (the first's less zero).
+    pub value_steps: Vec<i64>,
+    /// The values while packing (not sent).
+    #[serde(skip)]
+    values: Vec<f64>,
 }
 
 impl ForecastPack {
-    /// Packs `forecasts` (one device's, in origin order): a new pack starts wherever what they
-    /// share changes or an origin does not move forward by whole bins.
-    pub fn pack(forecasts: &[Forecast]) -> Vec<Self> {
+    /// Packs `forecasts` (one device's, in origin order), their values to `significant_digits`
+    /// of the pack's largest: a new pack starts wherever what they share changes or an origin
+    /// does not move forward by whole bins.
+    pub fn pack(forecasts: &[Forecast], significant_digits: i32) -> Vec<Self> {
         let mut packs: Vec<Self> = Vec::new();
         for forecast in forecasts {
             let interval = forecast_interval_secs(forecast);
@@ -215,10 +225,53 @@ impl ForecastPack {
                 interval_secs: interval,
                 first_origin: forecast.ts,
                 bin_steps: vec![0],
+                value_exponent: 0,
+                value_steps: Vec::new(),
                 values: vec![forecast.value],
             });
         }
+        for pack in &mut packs {
+            pack.quantise(significant_digits);
+        }
         packs
+    }
+
+    /// Writes the values as steps of integers in units of `10^value_exponent`.
+    fn quantise(&mut self, significant_digits: i32) {
+        let largest = self.values.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        self.value_exponent = if largest > 0.0 && largest.is_finite() {
+            (largest.log10().floor() as i32 + 1 - significant_digits.max(1))
+                .clamp(-MAX_EXPONENT, MAX_EXPONENT)
+        } else {
+            0
+        };
+        let mut previous = 0_i64;
+        self.value_steps = std::mem::take(&mut self.values)
+            .into_iter()
+            .map(|value| {
+                let units = (value / unit(self.value_exponent)).round() as i64;
+                let step = units - previous;
+                previous = units;
+                step
+            })
+            .collect();
+    }
+
+    /// The values it carries.
+    fn values(&self) -> Vec<f64> {
+        let mut units = 0_i64;
+        self.value_steps
+            .iter()
+            .map(|step| {
+                units = units.saturating_add(*step);
+                // Dividing by an exact power of ten gives the nearest double: 6123 → 612.3.
+                if self.value_exponent < 0 {
+                    units as f64 / 10_f64.powi(-self.value_exponent)
+                } else {
+                    units as f64 * 10_f64.powi(self.value_exponent)
+                }
+            })
+            .collect()
     }
 
     /// Bins from this pack's last origin to `forecast`'s, if it can join the pack.
@@ -255,7 +308,7 @@ impl ForecastPack {
         let horizon = chrono::Duration::seconds(self.interval_secs * i64::from(self.horizon_bins));
         self.origins()
             .into_iter()
-            .zip(&self.values)
+            .zip(self.values())
             .map(|(ts, value)| Forecast {
                 ts,
                 valid_at: ts + horizon,
@@ -265,11 +318,19 @@ impl ForecastPack {
                 model: self.model.clone(),
                 version: self.version,
                 horizon_bins: self.horizon_bins,
-                value: *value,
+                value,
                 kind: self.kind,
             })
             .collect()
     }
+}
+
+/// The largest decimal exponent of a pack's unit either way (a value stays a finite double).
+const MAX_EXPONENT: i32 = 30;
+
+/// One unit of `10^exponent`.
+fn unit(exponent: i32) -> f64 {
+    10_f64.powi(exponent)
 }
 
 /// A forecast's bin width: its horizon's length over its bins (0 when it has no horizon).
@@ -280,32 +341,27 @@ fn forecast_interval_secs(forecast: &Forecast) -> i64 {
     }
 }
 
-/// The forecasts of one hub message on `edgeops.hub.forecasts.<site>.<device>`: a
-/// [`ForecastPack`] (what gateways send) or a single [`Forecast`] (what a person may publish by
-/// hand), as JSON text or a zstd frame of it.
+/// The forecasts of one hub message on `edgeops.hub.forecasts.>`: a JSON array of
+/// [`ForecastPack`]s (what a gateway sends per flush, every device of its site in one message),
+/// one pack, or a single [`Forecast`] (what a person may publish by hand), as JSON text or a
+/// zstd frame of it.
 pub fn decode_hub_forecasts(payload: &[u8]) -> Result<Vec<Forecast>, Rejection> {
     let text = decompressed(payload, MAX_FORECAST_MESSAGE_BYTES)?;
     let value: serde_json::Value = serde_json::from_slice(&text)
         .map_err(|err| Rejection::new(RejectCode::InvalidJson, err.to_string()))?;
-    let forecasts = if value.get("values").is_some() {
-        let pack: ForecastPack = serde_json::from_value(value)
-            .map_err(|err| Rejection::new(RejectCode::WrongType, err.to_string()))?;
-        if pack.values.len() != pack.bin_steps.len() {
-            return Err(Rejection::new(
-                RejectCode::WrongType,
-                format!(
-                    "{} values for {} bin steps",
-                    pack.values.len(),
-                    pack.bin_steps.len()
-                ),
-            ));
+    let forecasts = match value {
+        serde_json::Value::Array(packs) => {
+            let mut forecasts = Vec::new();
+            for pack in packs {
+                forecasts.extend(pack_forecasts(pack)?);
+            }
+            forecasts
         }
-        pack.forecasts()
-    } else {
-        vec![
-            serde_json::from_value(value)
+        pack if pack.get("value_steps").is_some() => pack_forecasts(pack)?,
+        single => vec![
+            serde_json::from_value(single)
                 .map_err(|err| Rejection::new(RejectCode::WrongType, err.to_string()))?,
-        ]
+        ],
     };
     match forecasts.iter().find(|f| !f.value.is_finite()) {
         Some(_) => Err(Rejection::new(
@@ -314,6 +370,32 @@ pub fn decode_hub_forecasts(payload: &[u8]) -> Result<Vec<Forecast>, Rejection> 
         )),
         None => Ok(forecasts),
     }
+}
+
+/// The forecasts of one pack's JSON, refused when its columns disagree.
+fn pack_forecasts(value: serde_json::Value) -> Result<Vec<Forecast>, Rejection> {
+    let pack: ForecastPack = serde_json::from_value(value)
+        .map_err(|err| Rejection::new(RejectCode::WrongType, err.to_string()))?;
+    if pack.value_steps.len() != pack.bin_steps.len() {
+        return Err(Rejection::new(
+            RejectCode::WrongType,
+            format!(
+                "{} value steps for {} bin steps",
+                pack.value_steps.len(),
+                pack.bin_steps.len()
+            ),
+        ));
+    }
+    if pack.value_exponent.abs() > MAX_EXPONENT {
+        return Err(Rejection::new(
+            RejectCode::OutOfRange,
+            format!(
+                "value exponent {} beyond ±{MAX_EXPONENT}",
+                pack.value_exponent
+            ),
+        ));
+    }
+    Ok(pack.forecasts())
 }
 
 /// What one forecast message may decompress to.
@@ -399,13 +481,17 @@ mod tests {
         let forecasts = vec![
             forecast(0, 600.0, None),
             forecast(1, 601.5, None),
-            forecast(4, 603.25, None),
+            forecast(4, 603.2, None),
             forecast(5, 610.0, Some(2)),
             forecast(6, 611.0, Some(2)),
         ];
-        let packs = ForecastPack::pack(&forecasts);
+        let packs = ForecastPack::pack(&forecasts, 4);
         assert_eq!(packs.len(), 2, "persistence, then the model's");
         assert_eq!(packs[0].bin_steps, vec![0, 1, 3]);
+        assert_eq!(
+            (packs[0].value_exponent, packs[0].value_steps.clone()),
+            (-1, vec![6000, 15, 17])
+        );
         let back: Vec<Forecast> = packs.iter().flat_map(ForecastPack::forecasts).collect();
         assert_eq!(back, forecasts);
         let json = serde_json::to_vec(&packs[1]).unwrap();
@@ -427,13 +513,46 @@ mod tests {
         assert_eq!(decode_hub_forecasts(&json).unwrap(), vec![one]);
         let code = |payload: &[u8]| decode_hub_forecasts(payload).unwrap_err().code;
         assert_eq!(code(b"{nope"), RejectCode::InvalidJson);
-        assert_eq!(code(br#"{"values":[1.0]}"#), RejectCode::WrongType);
-        let mut pack = ForecastPack::pack(&[forecast(0, 1.0, None)]).remove(0);
-        pack.values.push(2.0);
+        assert_eq!(code(br#"{"value_steps":[1]}"#), RejectCode::WrongType);
+        let mut pack = ForecastPack::pack(&[forecast(0, 1.0, None)], 4).remove(0);
+        pack.value_steps.push(2);
         assert_eq!(
             code(&serde_json::to_vec(&pack).unwrap()),
             RejectCode::WrongType,
             "as many values as steps"
         );
+        pack.value_steps.pop();
+        pack.value_exponent = 400;
+        assert_eq!(
+            code(&serde_json::to_vec(&pack).unwrap()),
+            RejectCode::OutOfRange
+        );
+    }
+
+    #[test]
+    fn values_travel_to_the_significant_digits_asked_for() {
+        let forecasts = vec![
+            forecast(0, 612.345_678, Some(1)),
+            forecast(1, 1013.75, Some(1)),
+            forecast(2, -0.4, Some(1)),
+        ];
+        let back: Vec<f64> = ForecastPack::pack(&forecasts, 4)
+            .iter()
+            .flat_map(ForecastPack::forecasts)
+            .map(|f| f.value)
+            .collect();
+        assert_eq!(back, vec![612.0, 1014.0, 0.0], "four digits of the largest");
+        let room = vec![
+            forecast(0, 612.345_678, Some(1)),
+            forecast(1, 598.04, Some(1)),
+        ];
+        let back: Vec<f64> = ForecastPack::pack(&room, 4)
+            .iter()
+            .flat_map(ForecastPack::forecasts)
+            .map(|f| f.value)
+            .collect();
+        assert_eq!(back, vec![612.3, 598.0]);
+        let text = serde_json::to_string(&ForecastPack::pack(&forecasts, 4)[0]).unwrap();
+        assert!(!text.contains("\"values\""), "{text}");
     }
 }

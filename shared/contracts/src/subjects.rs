@@ -11,7 +11,8 @@
 //! | `edgeops.events.<aggregate>.<id>`         | services                 | `EVENTS` (hub)            |
 //! | `edgeops.svc.<service>.<endpoint>`        | request/reply endpoints  | -                         |
 //! | `edgeops.forecasts.<site>.<device>`       | edge gateway, at the site | `FORECASTS_LOCAL` (edge-<site>) |
-//! | `edgeops.hub.forecasts.<site>.<device>`   | edge gateway, forwarded  | `FORECASTS` (hub)         |
+//! | `edgeops.hub.forecasts.<site>`            | edge gateway, forwarded  | `FORECASTS` (hub)         |
+//! | `edgeops.hub.forecasts.<site>.<device>`   | by hand (one forecast)   | `FORECASTS` (hub)         |
 
 use crate::ids::{DeviceId, SiteId};
 
@@ -175,6 +176,12 @@ pub fn hub_forecast(site: &SiteId, device: &DeviceId) -> String {
     format!("{HUB_FORECASTS}.{site}.{device}")
 }
 
+/// Where a site's gateway sends its forecasts to the hub: every device's of one flush in one
+/// message (see `deployment::ForecastPack`), so what they share compresses away.
+pub fn hub_forecasts_of_site(site: &SiteId) -> String {
+    format!("{HUB_FORECASTS}.{site}")
+}
+
 /// Every forwarded forecast (the hub stream's filter).
 pub fn all_hub_forecasts() -> String {
     format!("{HUB_FORECASTS}.>")
@@ -208,6 +215,7 @@ mod tests {
             "edgeops.hub.forecasts.s1.room-1"
         );
         assert_eq!(all_hub_forecasts(), "edgeops.hub.forecasts.>");
+        assert_eq!(hub_forecasts_of_site(&site), "edgeops.hub.forecasts.s1");
         assert_eq!(
             aggregate_events_under("model_version", "co2"),
             "edgeops.events.model_version.co2.*"
