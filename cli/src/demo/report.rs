@@ -183,7 +183,7 @@ pub async fn leaf_link(monitor_url: &str, gateway: &ForwarderStats) {
         Ok(link) => {
             step("the uplink, from the leaf server's counters (/leafz)");
             println!(
-                "    site -> hub                {} bytes in {} messages = {:.1}% of the {raw} raw bytes published (readings, aggregates, one forecast per device and bin, API requests: everything)",
+                "    site -> hub                {} bytes in {} messages = {:.1}% of the {raw} raw bytes published (readings, aggregates, the models' forecasts, one per room and bin, API requests: everything)",
                 link.to_hub,
                 link.to_hub_msgs,
                 link.ratio_to(raw) * 100.0
