@@ -40,8 +40,8 @@ pub struct BenchArgs {
     /// Ingest workers (batches written concurrently).
     #[arg(long, default_value_t = 2)]
     pub ingest_workers: usize,
-    /// Run the gateway's inference too (a forecast per reading, kept at the site and sent to
-    /// the hub); `false` measures the data path alone.
+    /// Run the gateway's inference too (a persistence forecast per reading, kept at the site;
+    /// with no model loaded, none goes to the hub); `false` measures the data path alone.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub inference: bool,
     /// Packs of at least this many bytes travel compressed (the gateway's
