@@ -4,5 +4,6 @@ pub mod cursor;
 pub mod forwarder;
 pub mod refusal;
 pub mod resend;
+mod send;
 
 pub use forwarder::{Forwarder, ForwarderStats};
