@@ -135,7 +135,7 @@ pub async fn start(
     let mut tasks = vec![reporting, tokio::spawn(deployer.run(shutdown.clone()))];
     let uplink = if settings.forward_forecasts {
         let (uplink, task) =
-            uplink::ForecastUplink::spawn(links.hub, stats.clone(), shutdown.clone());
+            uplink::ForecastUplink::spawn(site.clone(), links.hub, stats.clone(), shutdown.clone());
         tasks.push(task);
         Some(uplink)
     } else {

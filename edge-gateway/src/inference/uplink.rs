@@ -51,12 +51,13 @@ pub struct ForecastUplink {
 
 impl ForecastUplink {
     pub fn spawn(
+        site: SiteId,
         hub: jetstream::Context,
         stats: Arc<InferenceStats>,
         shutdown: CancellationToken,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (queue, pending) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(forward(hub, pending, stats.clone(), shutdown));
+        let task = tokio::spawn(forward(site, hub, pending, stats.clone(), shutdown));
         (Self { queue, stats }, task)
     }
 
@@ -77,6 +78,7 @@ impl ForecastUplink {
 type Pending = futures::future::BoxFuture<'static, (Result<(), String>, u64)>;
 
 async fn forward(
+    site: SiteId,
     hub: jetstream::Context,
     mut pending: mpsc::Receiver<Forecast>,
     stats: Arc<InferenceStats>,
@@ -95,13 +97,13 @@ async fn forward(
                 let Some(forecast) = next else { return };
                 released.extend(closer.offer(forecast, chrono::Utc::now()));
                 if released.len() >= FLUSH_AT {
-                    send_packs(&hub, std::mem::take(&mut released), &mut acks, &stats, &mut failing).await;
+                    send_packs(&hub, &site, std::mem::take(&mut released), &mut acks, &stats, &mut failing).await;
                 }
             }
             _ = flush.tick() => {
                 released.extend(closer.due(chrono::Utc::now(), Release::default()));
                 if !released.is_empty() {
-                    send_packs(&hub, std::mem::take(&mut released), &mut acks, &stats, &mut failing).await;
+                    send_packs(&hub, &site, std::mem::take(&mut released), &mut acks, &stats, &mut failing).await;
                 }
             }
             Some((acked, count)) = acks.next(), if !acks.is_empty() => match acked {
@@ -121,59 +123,51 @@ async fn forward(
     }
 }
 
-/// Publishes `released` as one message per site: a JSON array of packs, one per device and
+/// Publishes `released` (the site's) as one message: a JSON array of packs, one per device and
 /// run of like forecasts, compressed when smaller. Devices' bins close together on the wall
 /// clock, so a live flush holds one forecast of each device, and what the packs share (names,
 /// model, horizon) is written once by the compressor rather than once per device.
 async fn send_packs(
     hub: &jetstream::Context,
+    site: &SiteId,
     released: Vec<Forecast>,
     acks: &mut FuturesUnordered<Pending>,
     stats: &InferenceStats,
     failing: &mut bool,
 ) {
-    let mut by_site: BTreeMap<SiteId, BTreeMap<DeviceId, Vec<Forecast>>> = BTreeMap::new();
+    let mut by_device: BTreeMap<DeviceId, Vec<Forecast>> = BTreeMap::new();
     for forecast in released {
-        by_site
-            .entry(forecast.site.clone())
-            .or_default()
+        by_device
             .entry(forecast.device.clone())
             .or_default()
             .push(forecast);
     }
-    for (site, devices) in by_site {
-        let packs: Vec<ForecastPack> = devices
-            .into_values()
-            .flat_map(|mut forecasts| {
-                forecasts.sort_by_key(|f| f.ts);
-                ForecastPack::pack(&forecasts, SIGNIFICANT_DIGITS)
-            })
-            .collect();
-        let count: u64 = packs.iter().map(|p| p.value_steps.len() as u64).sum();
-        let Ok(text) = serde_json::to_vec(&packs) else {
-            continue;
-        };
-        let payload = if text.len() >= COMPRESS_FROM_BYTES {
-            let frame = compression::compress(&text);
-            if frame.len() < text.len() {
-                frame
-            } else {
-                text
-            }
-        } else {
-            text
-        };
-        match hub
-            .publish(subjects::hub_forecasts_of_site(&site), payload.into())
-            .await
-        {
-            Ok(ack) => acks.push(Box::pin(async move {
-                (ack.await.map(|_| ()).map_err(|e| e.to_string()), count)
-            })),
-            Err(err) => {
-                stats.forward_dropped.fetch_add(count, Ordering::Relaxed);
-                note_failure(failing, &err);
-            }
+    let packs: Vec<ForecastPack> = by_device
+        .into_values()
+        .flat_map(|mut forecasts| {
+            forecasts.sort_by_key(|f| f.ts);
+            ForecastPack::pack(&forecasts, SIGNIFICANT_DIGITS)
+        })
+        .collect();
+    let count: u64 = packs.iter().map(|p| p.value_steps.len() as u64).sum();
+    let Ok(text) = serde_json::to_vec(&packs) else {
+        return;
+    };
+    let payload = if text.len() >= COMPRESS_FROM_BYTES {
+        compression::compress_if_smaller(text)
+    } else {
+        text
+    };
+    match hub
+        .publish(subjects::hub_forecasts_of_site(site), payload.into())
+        .await
+    {
+        Ok(ack) => acks.push(Box::pin(async move {
+            (ack.await.map(|_| ()).map_err(|e| e.to_string()), count)
+        })),
+        Err(err) => {
+            stats.forward_dropped.fetch_add(count, Ordering::Relaxed);
+            note_failure(failing, &err);
         }
     }
 }

@@ -130,7 +130,7 @@ impl Pack {
         let payload = match compress_from_bytes {
             // A dead letter stays readable in `nats stream view`.
             Some(_) if self.body == Body::DeadLetter => payload,
-            Some(from) if payload.len() >= from => smaller(payload),
+            Some(from) if payload.len() >= from => compression::compress_if_smaller(payload),
             _ => payload,
         };
         HubMessage {
@@ -140,16 +140,6 @@ impl Pack {
             body: self.body,
             readings,
         }
-    }
-}
-
-/// `text` as a zstd frame, if that is shorter.
-fn smaller(text: Vec<u8>) -> Vec<u8> {
-    let frame = compression::compress(&text);
-    if frame.len() < text.len() {
-        frame
-    } else {
-        text
     }
 }
 

@@ -95,7 +95,7 @@ pub fn dead_letter(
 
 /// The subject a hub dead letter of this site is kept under at the site.
 pub fn local_subject(site: &SiteId, hub_subject: &str) -> String {
-    let reason = hub_subject.rsplit('.').next().unwrap_or("unknown");
+    let reason = subjects::dead_letter_reason(hub_subject).unwrap_or("unknown");
     subjects::local_dead_letter(site, reason)
 }
 

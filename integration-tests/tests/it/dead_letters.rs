@@ -166,17 +166,7 @@ async fn malformed_readings_are_dead_lettered_with_a_reason_and_ingest_keeps_run
             "{subject}: {}",
             letter.reason.detail
         );
-        let kept = letter
-            .payload_utf8
-            .clone()
-            .map(String::into_bytes)
-            .unwrap_or_else(|| {
-                let hex = letter.payload_hex.clone().unwrap();
-                (0..hex.len())
-                    .step_by(2)
-                    .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-                    .collect()
-            });
+        let kept = letter.payload().unwrap();
         assert_eq!(&kept, payload, "{subject}: the original bytes are kept");
     }
     assert_eq!(

@@ -38,6 +38,17 @@ pub fn compress(payload: &[u8]) -> Vec<u8> {
         .unwrap_or_else(|| payload.to_vec())
 }
 
+/// `text` as one zstd frame if that is shorter, else `text` itself: a reader tells them apart
+/// by the frame's magic number.
+pub fn compress_if_smaller(text: Vec<u8>) -> Vec<u8> {
+    let frame = compress(&text);
+    if frame.len() < text.len() {
+        frame
+    } else {
+        text
+    }
+}
+
 /// The JSON text of a hub message: `payload` itself, or its decompressed frame. A frame that is
 /// corrupt or would decompress beyond `max_bytes` is refused (a bound, so a small frame cannot
 /// make a reader allocate without limit).

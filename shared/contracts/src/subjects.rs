@@ -111,6 +111,13 @@ pub fn is_dead_letter(subject: &str) -> bool {
         .is_some_and(|rest| rest.starts_with('.'))
 }
 
+/// The reason of a hub dead-letter subject (`edgeops.dlq.<consumer>.<reason>`).
+pub fn dead_letter_reason(subject: &str) -> Option<&str> {
+    let rest = subject.strip_prefix(DLQ)?.strip_prefix('.')?;
+    let (consumer, reason) = rest.split_once('.')?;
+    (!consumer.is_empty() && !reason.is_empty() && !reason.contains('.')).then_some(reason)
+}
+
 /// The subject of one aggregate instance's events (one subject per instance, so optimistic
 /// concurrency can use `Nats-Expected-Last-Subject-Sequence`).
 pub fn aggregate_events(aggregate_kind: &str, aggregate_id: &str) -> String {
@@ -236,6 +243,12 @@ mod tests {
         assert!(!is_dead_letter(&local_dead_letter(&site, "foreign_site")));
         assert!(is_dead_letter(&dead_letter(&gateway_consumer(&site), "x")));
         assert!(!is_dead_letter("edgeops.dlqx.a.b"));
+        assert_eq!(
+            dead_letter_reason(&dead_letter(&gateway_consumer(&site), "foreign_site")),
+            Some("foreign_site")
+        );
+        assert_eq!(dead_letter_reason("edgeops.dlq.ingest"), None);
+        assert_eq!(dead_letter_reason("edgeops.readings.s1.d1"), None);
         assert_eq!(all_raw_readings(), "edgeops.raw.>");
     }
 

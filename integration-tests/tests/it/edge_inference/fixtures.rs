@@ -9,7 +9,7 @@ use edgeops_artifacts::{
     ArtifactRef, FeatureSpecRef, Lineage, Manifest, SignedManifest, SigningKeyPair, sign,
 };
 use edgeops_contracts::deployment::{DesiredModel, Forecast};
-use edgeops_contracts::{EventEnvelope, events::upcasters, streams, subjects};
+use edgeops_contracts::{DeviceId, EventEnvelope, SiteId, events::upcasters, streams, subjects};
 use edgeops_edge_gateway::GatewayConfig;
 use edgeops_features::resample::bin_of;
 use edgeops_features::{FeatureSpec, compute_rows};
@@ -157,13 +157,25 @@ pub async fn publish_model(stack: &TestStack, version: u32) -> DesiredModel {
 
 /// Writes the device's desired state into the hub bucket, as deployment would.
 pub async fn put_desired(stack: &TestStack, desired: &DesiredModel) {
+    let site = SiteId::parse(SITE).unwrap();
+    let device = DeviceId::parse(DEVICE).unwrap();
+    put_desired_for(stack, &site, &device, desired).await;
+}
+
+/// Writes one device's desired state into the hub bucket, as deployment would.
+pub async fn put_desired_for(
+    stack: &TestStack,
+    site: &SiteId,
+    device: &DeviceId,
+    desired: &DesiredModel,
+) {
     let kv = stack
         .hub_js()
         .await
         .get_key_value(streams::DESIRED_BUCKET)
         .await
         .unwrap();
-    let key = format!("{SITE}.{DEVICE}");
+    let key = edgeops_contracts::deployment::desired_key(site, device);
     kv.put(key, serde_json::to_vec(desired).unwrap().into())
         .await
         .unwrap();
