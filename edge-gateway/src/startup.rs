@@ -12,8 +12,9 @@ use edgeops_contracts::streams;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::GatewayConfig;
-use crate::forward::cursor::Cursor;
-use crate::forward::{Forwarder, ForwarderStats};
+use crate::forward::batch::BatchShape;
+use crate::forward::cursor::{Cursor, SEND_KEY};
+use crate::forward::{Forwarder, ForwarderStats, ReductionStage};
 use crate::inference::{self, InferenceStats, Links};
 
 /// How long a stopping gateway waits for the leaf to take its last messages.
@@ -86,28 +87,40 @@ pub async fn run_with_all_stats(
         .await
         .context("starting inference")?;
     }
-    let forwarder = Forwarder {
+    let shape = BatchShape {
+        size: config.batch_size,
+        linger: config.batch_linger(),
+    };
+    let reduction = ReductionStage {
         site: site.clone(),
         policy,
-        planner: Default::default(),
+        local: local.clone(),
+        cursor: Cursor::reduction(state.clone()).await?,
+        shape,
+        stats: stats.clone(),
+    };
+    let forwarder = Forwarder {
+        site: site.clone(),
         hub_api: jetstream::with_domain(client.clone(), streams::HUB_DOMAIN),
         local,
         hub,
-        cursor: Cursor::new(state),
-        batch_size: config.batch_size,
-        batch_linger: config.batch_linger(),
+        cursor: Cursor::new(state, SEND_KEY),
+        shape,
         pack_limits: config.pack_limits(),
         stats: stats.clone(),
     };
     let progress = tokio::spawn(log_progress(site.to_string(), stats.clone(), token.clone()));
     tracing::info!(%site, leaf = %config.leaf_url, "edge gateway running");
-    let forwarding = forwarder.run(token.clone());
-    tokio::pin!(forwarding);
+    // Reducing never waits on the uplink, forwarding waits on both; either failing stops both.
+    let moving = async {
+        tokio::try_join!(reduction.run(token.clone()), forwarder.run(token.clone())).map(|_| ())
+    };
+    tokio::pin!(moving);
     let result = tokio::select! {
-        result = &mut forwarding => result,
+        result = &mut moving => result,
         () = shutdown => {
             token.cancel();
-            forwarding.await
+            moving.await
         }
     };
     token.cancel();

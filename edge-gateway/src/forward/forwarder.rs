@@ -1,18 +1,19 @@
-//! The forwarder: reads the local stream in order from the cursor, applies the site's reduction
-//! policy, packs what it selects per device (one hub message per device and batch, see
-//! [`crate::reduction::pack`]), publishes it with `Nats-Msg-Id = <site>:<last local sequence>`,
-//! waits for the hub's acknowledgement of the whole batch, then advances the cursor. A failed
-//! batch (link down, hub busy) is retried from the cursor with backoff, re-planned from the
-//! reduction state before it: nothing is skipped, and what the hub already stored is
-//! de-duplicated there (and, past the duplicate window, by ingest's natural key).
+//! The forwarder: reads the site's reduced records (`REDUCED_LOCAL`, written by the reduction
+//! stage, see [`super::reduce`]) in order from its cursor, packs them per device (one hub
+//! message per device and batch, see [`crate::reduction::pack`]), publishes them with the ids
+//! the stage gave them (`Nats-Msg-Id = <site>:<raw sequence>`), waits for the hub's
+//! acknowledgement of the whole batch, then advances the cursor. A failed batch (link down, hub
+//! busy) is retried from the cursor with backoff, cut and packed as before: nothing is skipped,
+//! and what the hub already stored is de-duplicated there (and, past the duplicate window, by
+//! ingest's natural key).
 //!
 //! What must not be forwarded (see [`crate::reduction::set_aside`]) and what the hub refuses for
 //! good (see [`super::refusal`]) is set aside as a dead letter, kept at the site and reported to
 //! the hub, and the cursor moves past it: one bad message never stops a site.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{DeliverPolicy, pull};
@@ -20,18 +21,16 @@ use async_nats::jetstream::stream::LastRawMessageErrorKind;
 use async_nats::jetstream::{self, Message};
 use edgeops_contracts::{SiteId, streams, subjects};
 use edgeops_telemetry::names;
-use futures::StreamExt;
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::Counter;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::batch::{BatchShape, collect, sequence_of};
 use super::cursor::Cursor;
 use super::resend::ResendGuard;
-use crate::reduction::{
-    Body, HubMessage, Outgoing, PackLimits, ReductionPolicy, SitePlanner, pack,
-    sequence_of_message_id,
-};
+use crate::reduction::record;
+use crate::reduction::{Body, HubMessage, Outgoing, PackLimits, pack, sequence_of_message_id};
 
 /// Longest pause between attempts while the hub is unreachable. A failed attempt costs one
 /// consumer on the local stream and a request that fails at once, so retrying every second is
@@ -41,7 +40,7 @@ const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(1);
 /// Counters since start.
 #[derive(Default)]
 pub struct ForwarderStats {
-    /// Raw readings read from the local stream, and their payload bytes.
+    /// Raw readings the reduction stage read from the local stream, and their payload bytes.
     pub raw: AtomicU64,
     pub raw_bytes: AtomicU64,
     /// Messages sent to the hub (packs of readings, packs of aggregates), and their bytes.
@@ -74,13 +73,10 @@ pub struct Forwarder {
     pub site: SiteId,
     /// The hub's JetStream API (domain `hub`), to see what already arrived after a failure.
     pub hub_api: jetstream::Context,
-    pub policy: ReductionPolicy,
-    pub planner: Mutex<SitePlanner>,
     pub local: jetstream::Context,
     pub hub: jetstream::Context,
     pub cursor: Cursor,
-    pub batch_size: usize,
-    pub batch_linger: Duration,
+    pub shape: BatchShape,
     pub pack_limits: PackLimits,
     pub stats: Arc<ForwarderStats>,
 }
@@ -95,10 +91,10 @@ pub(super) enum BatchError {
     Cursor(#[from] super::cursor::CursorError),
 }
 
-/// The gateway's OpenTelemetry counters; the forwarded/raw byte ratio is their quotient.
+/// The gateway's OpenTelemetry counters of what it sends; with the reduction stage's raw bytes,
+/// the forwarded/raw byte ratio is their quotient.
 struct GatewayMetrics {
     forwarded: Counter<u64>,
-    raw_bytes: Counter<u64>,
     forwarded_bytes: Counter<u64>,
     site: [KeyValue; 1],
 }
@@ -108,7 +104,6 @@ impl GatewayMetrics {
         let meter = opentelemetry::global::meter("edgeops.gateway");
         Self {
             forwarded: meter.u64_counter(names::GATEWAY_FORWARDED).build(),
-            raw_bytes: meter.u64_counter(names::GATEWAY_RAW_BYTES).build(),
             forwarded_bytes: meter.u64_counter(names::GATEWAY_FORWARDED_BYTES).build(),
             site: [KeyValue::new("site", site.to_string())],
         }
@@ -150,7 +145,7 @@ impl Forwarder {
         Ok(())
     }
 
-    /// Streams the local backlog after `after`, one acknowledged batch at a time. Returns the
+    /// Streams the reduced backlog after `after`, one acknowledged batch at a time. Returns the
     /// cursor reached, with the error that stopped it if any.
     async fn forward_from(
         &self,
@@ -162,13 +157,12 @@ impl Forwarder {
         let local = |e: async_nats::Error| (after, BatchError::Local(e));
         let stream = self
             .local
-            .get_stream(streams::LOCAL_READINGS)
+            .get_stream(streams::LOCAL_REDUCED)
             .await
             .map_err(|e| local(e.into()))?;
         let consumer = stream
             .create_consumer(pull::OrderedConfig {
-                // Every raw subject the local stream holds: another site's is set aside.
-                filter_subject: subjects::all_raw_readings(),
+                filter_subject: subjects::local_reduced_of_site(&self.site),
                 deliver_policy: DeliverPolicy::ByStartSequence {
                     start_sequence: after + 1,
                 },
@@ -180,18 +174,14 @@ impl Forwarder {
         let mut position = after;
         while !shutdown.is_cancelled() {
             let batch_end = guard.batch_end(position + 1);
-            let batch = self
-                .collect(&mut messages, shutdown, batch_end)
+            let batch = collect(&mut messages, shutdown, self.shape, batch_end)
                 .await
-                .map_err(|e| (position, e))?;
-            let Some(last) = batch.last() else { continue };
-            let last_sequence = last
-                .info()
-                .map(|i| i.stream_sequence)
                 .map_err(|e| (position, BatchError::Local(e)))?;
+            let Some(last) = batch.last() else { continue };
+            let last_sequence = sequence_of(last).map_err(|e| (position, BatchError::Local(e)))?;
             let span = tracing::info_span!("edgeops.gateway.forward_batch", site = %self.site, readings = batch.len(), last_sequence);
             let first_sequence = position + 1;
-            let (outgoing, before) = self.plan(&batch);
+            let outgoing = self.read_records(&batch);
             let check = guard.must_check(first_sequence);
             // Counted as planned: what a failed attempt already delivered (and the check below
             // then skips) reached the hub all the same, and was not counted when it failed.
@@ -204,12 +194,9 @@ impl Forwarder {
                     planned.unwrap_or_else(|| Tally::of(&sent))
                 }
                 Err(err) => {
-                    // The same readings are planned again from the same state when resent, and
-                    // everything up to `last_sequence` is checked against the hub first.
+                    // Everything up to `last_sequence` is checked against the hub first when
+                    // the same records are sent again.
                     guard.failed(last_sequence);
-                    if let Ok(mut planner) = self.planner.lock() {
-                        *planner = before;
-                    }
                     return Err((position, err));
                 }
             };
@@ -218,17 +205,12 @@ impl Forwarder {
                 .await
                 .map_err(|e| (position, e.into()))?;
             position = last_sequence;
-            self.record(&batch, tally, position, metrics);
+            self.record(tally, position, metrics);
         }
         Ok(position)
     }
 
-    fn record(&self, batch: &[Message], tally: Tally, position: u64, metrics: &GatewayMetrics) {
-        let raw_bytes: u64 = batch.iter().map(|m| m.payload.len() as u64).sum();
-        self.stats
-            .raw
-            .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        self.stats.raw_bytes.fetch_add(raw_bytes, Ordering::Relaxed);
+    fn record(&self, tally: Tally, position: u64, metrics: &GatewayMetrics) {
         self.stats
             .forwarded
             .fetch_add(tally.messages, Ordering::Relaxed);
@@ -239,74 +221,23 @@ impl Forwarder {
             .forwarded_readings
             .fetch_add(tally.readings, Ordering::Relaxed);
         self.stats.cursor.store(position, Ordering::Relaxed);
-        metrics.raw_bytes.add(raw_bytes, &metrics.site);
         metrics.forwarded_bytes.add(tally.bytes, &metrics.site);
         metrics.forwarded.add(tally.messages, &metrics.site);
     }
 
-    /// The next batch: up to `batch_size` readings, what arrived within the linger, and never
-    /// past `end`. A retry of a failed batch (`end` set) takes no linger: it waits for every
-    /// reading up to `end`, already in the local stream, so that it is cut where the failed
-    /// batch was cut and packs into the same messages with the same ids (a retry cut short by
-    /// a slow first delivery packed differently, and a late first attempt then doubled
-    /// aggregates on the hub).
-    async fn collect(
-        &self,
-        messages: &mut pull::Ordered,
-        shutdown: &CancellationToken,
-        end: Option<u64>,
-    ) -> Result<Vec<Message>, BatchError> {
-        let mut batch = Vec::with_capacity(self.batch_size);
-        let linger = tokio::time::sleep(self.batch_linger);
-        tokio::pin!(linger);
-        while batch.len() < self.batch_size {
-            tokio::select! {
-                biased;
-                () = shutdown.cancelled() => break,
-                next = messages.next() => match next {
-                    Some(Ok(message)) => {
-                        let at_end = end.is_some_and(|end| {
-                            message.info().is_ok_and(|info| info.stream_sequence >= end)
-                        });
-                        batch.push(message);
-                        if at_end {
-                            break;
-                        }
-                    }
-                    Some(Err(err)) => return Err(BatchError::Local(err.into())),
-                    None => break,
-                },
-                () = &mut linger, if end.is_none() && !batch.is_empty() => break,
-            }
-        }
-        Ok(batch)
-    }
-
-    /// What the policy sends for this batch, and the planner state before it.
-    fn plan(&self, batch: &[Message]) -> (Vec<Outgoing>, SitePlanner) {
-        let Ok(mut planner) = self.planner.lock() else {
-            return (Vec::new(), SitePlanner::default());
-        };
-        let before = planner.clone();
-        let now = chrono::Utc::now();
-        let outgoing = batch
+    /// The hub messages the reduction stage recorded. A record that does not read back (only
+    /// a hand-made message on a reduced subject can be one) is logged and passed over.
+    fn read_records(&self, batch: &[Message]) -> Vec<Outgoing> {
+        batch
             .iter()
-            .flat_map(|message| {
-                let sequence = message
-                    .info()
-                    .map(|i| i.stream_sequence)
-                    .unwrap_or_default();
-                planner.plan(
-                    &self.policy,
-                    &self.site,
-                    sequence,
-                    message.subject.as_str(),
-                    &message.payload,
-                    now,
-                )
+            .filter_map(|message| {
+                record::from_record(&message.subject, message.headers.as_ref(), &message.payload)
+                    .inspect_err(|err| {
+                        tracing::error!(site = %self.site, subject = %message.subject, error = %err, "a reduced record that is not one; passed over");
+                    })
+                    .ok()
             })
-            .collect();
-        (outgoing, before)
+            .collect()
     }
 
     /// Sends a planned batch (minus what the hub already has, when `check`), packed; returns

@@ -115,6 +115,7 @@ mod tests {
             horizon_bins: 6,
             value,
             kind: ForecastKind::Persistence,
+            features: None,
         }
     }
 

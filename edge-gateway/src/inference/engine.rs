@@ -19,13 +19,6 @@ use super::active::ActiveModel;
 use super::table::ModelTable;
 use super::window::Window;
 
-/// A forecast and the feature vector its model was given (`None` for persistence).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    pub forecast: Forecast,
-    pub features: Option<Vec<f32>>,
-}
-
 /// What a device's forecast was based on; logged once per model, not per reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Basis {
@@ -121,7 +114,7 @@ impl Engine {
 
     /// Adds `reading` to its device's window and forecasts from the newest bin. `None` only
     /// when the device has never reported the target metric (nothing to forecast from).
-    pub fn observe(&mut self, reading: &Reading) -> Option<Outcome> {
+    pub fn observe(&mut self, reading: &Reading) -> Option<Forecast> {
         let active = self.table.current(&reading.device);
         let state = self.devices.entry(reading.device.clone()).or_default();
         state.window.push(reading.ts, &reading.metrics);
@@ -136,14 +129,9 @@ impl Engine {
         let (outcome, basis) = match &active {
             Some(model) => match predict(model, &state.window, latest_ts) {
                 Ok((value, features)) => {
-                    let forecast = self.forecast(reading, model_forecast(model, origin, value));
-                    (
-                        Outcome {
-                            forecast,
-                            features: Some(features),
-                        },
-                        Basis::Model,
-                    )
+                    let mut forecast = self.forecast(reading, model_forecast(model, origin, value));
+                    forecast.features = Some(features);
+                    (forecast, Basis::Model)
                 }
                 Err(basis) => self.persistence(reading, persistence(basis)),
             },
@@ -161,7 +149,7 @@ impl Engine {
         &self,
         reading: &Reading,
         (spec, origin, value, horizon, basis): (&FeatureSpec, i64, f64, u32, Basis),
-    ) -> (Outcome, Basis) {
+    ) -> (Forecast, Basis) {
         let parts = Parts {
             origin,
             interval_secs: spec.interval_secs,
@@ -172,11 +160,7 @@ impl Engine {
             value,
             kind: ForecastKind::Persistence,
         };
-        let outcome = Outcome {
-            forecast: self.forecast(reading, parts),
-            features: None,
-        };
-        (outcome, basis)
+        (self.forecast(reading, parts), basis)
     }
 
     fn forecast(&self, reading: &Reading, parts: Parts) -> Forecast {
@@ -192,6 +176,7 @@ impl Engine {
             horizon_bins: parts.horizon_bins,
             value: parts.value,
             kind: parts.kind,
+            features: None,
         }
     }
 }

@@ -1,12 +1,14 @@
-//! Feeds the site's raw readings to the engine and publishes its forecasts.
+//! Feeds the site's reduced readings to the engine and publishes its forecasts.
 //!
-//! Reads `READINGS_LOCAL` with an ordered consumer of its own (the forwarder's cursor is not
-//! involved: forecasting and forwarding progress independently, and a dead uplink never delays
-//! a forecast). On start it replays the readings of the last `Engine::history_needed` so that
-//! windows are full again after a restart; replayed readings fill windows but produce no
-//! forecasts (those were made before the restart). One forecast per new reading, published at
-//! the site on `edgeops.forecasts.<site>.<device>` and offered to the hub uplink (which sends
-//! the one made when each feature bin closed).
+//! Reads the reduction stage's reading records in `REDUCED_LOCAL` (what travels to the hub, and
+//! so what preprocessing builds training rows from: the model is served what it was trained
+//! on) with an ordered consumer of its own (the forwarder's cursor is not involved: forecasting
+//! and forwarding progress independently, and a dead uplink never delays a forecast). On start
+//! it replays the readings of the last `Engine::history_needed` so that windows are full again
+//! after a restart; replayed readings fill windows but produce no forecasts (those were made
+//! before the restart). One forecast per new reading, published at the site on
+//! `edgeops.forecasts.<site>.<device>` and offered to the hub uplink (which sends the one made
+//! when each feature bin closed).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -15,13 +17,14 @@ use std::time::Duration;
 use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use async_nats::jetstream::{self, Message};
 use edgeops_contracts::deployment::{Forecast, ForecastKind};
-use edgeops_contracts::{Reading, ReadingLimits, SiteId, streams, subjects};
+use edgeops_contracts::{ReadingLimits, SiteId, streams, subjects};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::InferenceStats;
 use super::engine::Engine;
 use super::uplink::ForecastUplink;
+use crate::reduction::record;
 
 pub struct Feed {
     pub site: SiteId,
@@ -73,7 +76,7 @@ impl Feed {
         let local = |e: async_nats::Error| LocalError(e);
         let mut stream = self
             .local
-            .get_stream(streams::LOCAL_READINGS)
+            .get_stream(streams::LOCAL_REDUCED)
             .await
             .map_err(|e| local(e.into()))?;
         let deliver_policy = match *resume {
@@ -92,7 +95,7 @@ impl Feed {
         };
         let consumer = stream
             .create_consumer(pull::OrderedConfig {
-                filter_subject: subjects::raw_readings_of_site(&self.site),
+                filter_subject: record::readings_subject(&self.site),
                 deliver_policy,
                 ..Default::default()
             })
@@ -131,7 +134,10 @@ impl Feed {
     async fn handle(&mut self, message: &Message, limits: &ReadingLimits, live: bool) {
         let now = chrono::Utc::now();
         // Readings the hub would refuse are not forecast from either; ingest dead-letters them.
-        let Ok(reading) = Reading::from_message(&message.subject, &message.payload, now, limits)
+        let Some(reading) =
+            record::from_record(&message.subject, message.headers.as_ref(), &message.payload)
+                .ok()
+                .and_then(|outgoing| record::reading_of(&outgoing, now, limits))
         else {
             return;
         };
@@ -139,18 +145,18 @@ impl Feed {
             self.engine.remember(&reading);
             return;
         }
-        if let Some(outcome) = self.engine.observe(&reading) {
-            self.publish(&outcome.forecast).await;
+        if let Some(forecast) = self.engine.observe(&reading) {
+            self.publish(forecast).await;
         }
     }
 
-    async fn publish(&self, forecast: &Forecast) {
+    async fn publish(&self, mut forecast: Forecast) {
         let counter = match forecast.kind {
             ForecastKind::Model => &self.stats.forecasts_model,
             ForecastKind::Persistence => &self.stats.forecasts_persistence,
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        let Ok(payload) = serde_json::to_vec(forecast) else {
+        let Ok(payload) = serde_json::to_vec(&forecast) else {
             return;
         };
         let payload = bytes::Bytes::from(payload);
@@ -159,7 +165,9 @@ impl Feed {
             tracing::warn!(error = %err, "publishing a forecast at the site failed");
         }
         if let Some(uplink) = &self.uplink {
-            uplink.send(forecast.clone());
+            // The hub has the model's input in preprocessing's rows: the uplink never carries it.
+            forecast.features = None;
+            uplink.send(forecast);
         }
     }
 }

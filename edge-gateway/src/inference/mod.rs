@@ -38,7 +38,7 @@ use tokio_util::sync::CancellationToken;
 pub use active::{ActiveModel, Refusal};
 pub use cache::ModelCache;
 pub use deployer::Deployer;
-pub use engine::{Engine, Outcome};
+pub use engine::Engine;
 pub use reports::Reporter;
 pub use table::ModelTable;
 

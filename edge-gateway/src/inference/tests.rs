@@ -125,24 +125,21 @@ fn the_engine_forecasts_persistence_until_a_model_and_its_history_are_there() {
     let table = Arc::new(ModelTable::default());
     let mut engine = Engine::new(SiteId::parse("s1").unwrap(), spec(), 6, table.clone());
     let first = engine.observe(&reading(0)).unwrap();
-    assert_eq!(first.forecast.kind, ForecastKind::Persistence);
-    assert_eq!(first.forecast.value, 600.0);
-    assert_eq!(
-        (first.forecast.model.clone(), first.forecast.horizon_bins),
-        (None, 6)
-    );
-    assert_eq!(first.forecast.valid_at, at(30));
+    assert_eq!(first.kind, ForecastKind::Persistence);
+    assert_eq!(first.value, 600.0);
+    assert_eq!((first.model.clone(), first.horizon_bins), (None, 6));
+    assert_eq!(first.valid_at, at(30));
 
     let device = DeviceId::parse("d1").unwrap();
     let model = active(1, 10.0);
     table.install(&device, model.clone());
     let early = engine.observe(&reading(5)).unwrap();
     assert_eq!(
-        early.forecast.kind,
+        early.kind,
         ForecastKind::Persistence,
         "13 bins of history needed"
     );
-    assert_eq!(early.forecast.horizon_bins, 12, "the model's horizon");
+    assert_eq!(early.horizon_bins, 12, "the model's horizon");
 
     let mut all: Vec<Reading> = vec![reading(0), reading(5)];
     let mut last = None;
@@ -151,8 +148,8 @@ fn the_engine_forecasts_persistence_until_a_model_and_its_history_are_there() {
         last = engine.observe(&reading(minutes));
     }
     let last = last.unwrap();
-    assert_eq!(last.forecast.kind, ForecastKind::Model);
-    assert_eq!(last.forecast.version, Some(1));
+    assert_eq!(last.kind, ForecastKind::Model);
+    assert_eq!(last.version, Some(1));
     // The features are the shared feature code's row for the newest bin, from all readings.
     let mut samples: BTreeMap<String, Vec<(DateTime<Utc>, f64)>> = BTreeMap::new();
     for r in &all {
@@ -168,8 +165,8 @@ fn the_engine_forecasts_persistence_until_a_model_and_its_history_are_there() {
     let expected: Vec<f32> = row.values.iter().map(|v| *v as f32).collect();
     assert_eq!(last.features.as_deref(), Some(expected.as_slice()));
     let value = model.model.predict_one(&expected).unwrap();
-    assert_eq!(last.forecast.value, f64::from(value));
-    assert_eq!(last.forecast.ts, at(120));
+    assert_eq!(last.value, f64::from(value));
+    assert_eq!(last.ts, at(120));
 }
 
 #[test]

@@ -12,6 +12,7 @@ pub mod aggregate;
 pub mod pack;
 pub mod plan;
 pub mod policy;
+pub mod record;
 pub mod reducer;
 pub mod set_aside;
 

@@ -16,6 +16,7 @@ mod provisioning;
 mod reduction;
 mod registry;
 mod set_aside;
+mod skew;
 mod store;
 mod support;
 mod telemetry_export;

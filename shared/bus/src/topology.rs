@@ -270,6 +270,22 @@ pub fn site_topology(site: &SiteId, settings: &SiteSettings) -> Topology {
                 ..Default::default()
             },
             stream::Config {
+                name: streams::LOCAL_REDUCED.into(),
+                description: Some(format!(
+                    "What the reduction policy of site {site} lets through, in order: the forwarder sends it, inference forecasts from it"
+                )),
+                subjects: vec![subjects::local_reduced_of_site(site)],
+                storage: stream::StorageType::File,
+                retention: stream::RetentionPolicy::Limits,
+                discard: stream::DiscardPolicy::Old,
+                // Never more than the raw readings it comes from, kept as long.
+                max_age: settings.raw_max_age,
+                max_bytes: settings.raw_max_bytes,
+                // A reduction batch retried after a failure stores each record once.
+                duplicate_window: Duration::from_secs(120),
+                ..Default::default()
+            },
+            stream::Config {
                 name: streams::LOCAL_DEAD_LETTERS.into(),
                 description: Some(format!(
                     "What the gateway of site {site} set aside instead of forwarding, with the reason"
@@ -287,7 +303,7 @@ pub fn site_topology(site: &SiteId, settings: &SiteSettings) -> Topology {
         consumers: vec![],
         key_values: vec![kv::Config {
             bucket: streams::GATEWAY_STATE_BUCKET.into(),
-            description: "Edge gateway state (forwarding cursor)".into(),
+            description: "Edge gateway state (reduction and forwarding cursors)".into(),
             history: 1,
             storage: stream::StorageType::File,
             ..Default::default()

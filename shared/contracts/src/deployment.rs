@@ -167,6 +167,11 @@ pub struct Forecast {
     pub horizon_bins: u32,
     pub value: f64,
     pub kind: ForecastKind,
+    /// The feature row the model was given, in its spec's column order, as the model takes it
+    /// (f32). Published at the site, so an operator can see what the model saw; never
+    /// uplinked (the hub has the same rows in preprocessing's table). `None` for persistence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<f32>>,
 }
 
 #[cfg(test)]
@@ -216,6 +221,7 @@ mod tests {
             horizon_bins: 12,
             value: 612.5,
             kind: ForecastKind::Persistence,
+            features: None,
         };
         let json = serde_json::to_value(&forecast).unwrap();
         assert_eq!(json["kind"], "persistence");

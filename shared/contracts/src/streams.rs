@@ -15,6 +15,11 @@ pub const LOCAL_READINGS: &str = "READINGS_LOCAL";
 /// Site stream of what the gateway set aside instead of forwarding
 /// (`edgeops.local.dlq.<site>.<reason>`), domain `edge-<site>`.
 pub const LOCAL_DEAD_LETTERS: &str = "DEAD_LETTERS_LOCAL";
+/// Site stream of what the reduction policy let through, ready for the hub
+/// (`edgeops.local.reduced.<site>.<body>`), domain `edge-<site>`: the forwarder sends it and the
+/// inference feed forecasts from it, so the model sees at the site what preprocessing sees at
+/// the hub.
+pub const LOCAL_REDUCED: &str = "REDUCED_LOCAL";
 /// Hub KV bucket of registered sites (key = site id).
 pub const SITES_BUCKET: &str = "edgeops_sites";
 /// Site KV bucket with the gateway's own state (forwarding cursor, ...).

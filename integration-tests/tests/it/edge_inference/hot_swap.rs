@@ -12,11 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use edgeops_artifacts::TrustedKeys;
-use edgeops_contracts::deployment::ForecastKind;
+use edgeops_contracts::deployment::{Forecast, ForecastKind};
 use edgeops_contracts::{DeviceId, Reading, SiteId, streams};
-use edgeops_edge_gateway::inference::{
-    Deployer, Engine, InferenceStats, ModelTable, Outcome, Reporter,
-};
+use edgeops_edge_gateway::inference::{Deployer, Engine, InferenceStats, ModelTable, Reporter};
 use edgeops_features::FeatureSpec;
 use edgeops_integration_tests::{TestStack, check, wait_until};
 use tokio_util::sync::CancellationToken;
@@ -61,7 +59,7 @@ fn reading(m: i64) -> Reading {
 fn drive(
     mut engine: Engine,
     swap_requested: &AtomicBool,
-) -> (usize, Vec<(Outcome, Duration)>, Duration) {
+) -> (usize, Vec<(Forecast, Duration)>, Duration) {
     let start = Instant::now();
     let mut requests = 0;
     let mut outcomes = Vec::new();
@@ -79,7 +77,7 @@ fn drive(
         let called = Instant::now();
         if let Some(outcome) = engine.observe(&reading) {
             let took = called.elapsed();
-            if after_swap.is_none() && outcome.forecast.version == Some(2) {
+            if after_swap.is_none() && outcome.version == Some(2) {
                 after_swap = Some(outcomes.len());
             }
             outcomes.push((outcome, took));
@@ -145,12 +143,11 @@ async fn edge_inference_hot_swap_under_load_drops_nothing_and_mixes_nothing() {
     let seconds = outcomes.iter().map(|(_, t)| t.as_secs_f64()).sum::<f64>();
     let (v1_ref, v2_ref) = (reference_with(&compact(), 1), reference_with(&compact(), 2));
     let mut versions = Vec::new();
-    for (i, (outcome, _)) in outcomes.iter().enumerate() {
-        let forecast = &outcome.forecast;
+    for (i, (forecast, _)) in outcomes.iter().enumerate() {
         // The row the shared feature code makes for this reading, from the readings before it.
         let row = row_of(i);
-        assert_eq!(outcome.features, row, "forecast {i}: the engine's input");
-        let Some(features) = &outcome.features else {
+        assert_eq!(forecast.features, row, "forecast {i}: the engine's input");
+        let Some(features) = &forecast.features else {
             // No row (too little history, or the newest bin cleaned away): persistence, flagged.
             assert_eq!(forecast.kind, ForecastKind::Persistence, "forecast {i}");
             continue;

@@ -161,6 +161,7 @@ impl ForecastPack {
                 horizon_bins: self.horizon_bins,
                 value,
                 kind: self.kind,
+                features: None,
             })
             .collect()
     }
@@ -263,6 +264,7 @@ mod tests {
             } else {
                 ForecastKind::Persistence
             },
+            features: None,
         }
     }
 

@@ -1,0 +1,55 @@
+//! Cutting an ordered local consumer's messages into batches.
+
+use std::time::Duration;
+
+use async_nats::jetstream::Message;
+use async_nats::jetstream::consumer::pull;
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+/// How a batch is cut.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchShape {
+    pub size: usize,
+    pub linger: Duration,
+}
+
+/// The next batch: up to `shape.size` messages, what arrived within the linger, and never past
+/// local sequence `end`. With `end` set there is no linger: every message up to `end` is
+/// already stored, and the batch must be cut exactly there (see the forwarder's retries).
+pub async fn collect(
+    messages: &mut pull::Ordered,
+    shutdown: &CancellationToken,
+    shape: BatchShape,
+    end: Option<u64>,
+) -> Result<Vec<Message>, async_nats::Error> {
+    let mut batch = Vec::with_capacity(shape.size);
+    let linger = tokio::time::sleep(shape.linger);
+    tokio::pin!(linger);
+    while batch.len() < shape.size {
+        tokio::select! {
+            biased;
+            () = shutdown.cancelled() => break,
+            next = messages.next() => match next {
+                Some(Ok(message)) => {
+                    let at_end = end.is_some_and(|end| {
+                        message.info().is_ok_and(|info| info.stream_sequence >= end)
+                    });
+                    batch.push(message);
+                    if at_end {
+                        break;
+                    }
+                }
+                Some(Err(err)) => return Err(err.into()),
+                None => break,
+            },
+            () = &mut linger, if end.is_none() && !batch.is_empty() => break,
+        }
+    }
+    Ok(batch)
+}
+
+/// The local stream sequence of a delivered message.
+pub fn sequence_of(message: &Message) -> Result<u64, async_nats::Error> {
+    Ok(message.info()?.stream_sequence)
+}
