@@ -1,5 +1,12 @@
-//! Feature rows: for each bin where every input has a value (observed or interpolated) for the
-//! bin and its history, one vector in `FeatureSpec::names()` order.
+//! Feature rows, point in time: the row of bin `b` is what is known when `b` closes, computed
+//! from the samples before `b`'s end only. For each bin where the target has a sample and every
+//! input has a value (observed, or filled across a short gap before `b`) for the bin and its
+//! history, one vector in `FeatureSpec::names()` order.
+//!
+//! Why point in time: the gateway computes the row of the newest bin from the samples up to now.
+//! Were the hub's rows computed from all samples, a later sample would reach back into a row
+//! (through the Hampel window's forward half, or a gap interpolated towards the next value):
+//! training would see a little of the future, and serve on rows it never trained on.
 
 use std::collections::BTreeMap;
 use std::f64::consts::TAU;
@@ -8,7 +15,7 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::clean::clean;
-use crate::resample::{bin_time, fill_gaps, resample};
+use crate::resample::{bin_of, bin_time, fill_gaps, resample};
 use crate::spec::FeatureSpec;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,11 +50,13 @@ fn grid(spec: &FeatureSpec, metric: &str, samples: &[(DateTime<Utc>, f64)]) -> G
     .collect()
 }
 
-/// The value of each bin of `metric` as every row sees it, by bin start: the samples averaged
-/// into the spec's bins, cleaned, gaps of at most `max_gap_bins` filled (flagged `true`). A
-/// row's current value of the metric is this; training's label for horizon `h` at bin `b` is
-/// the target's value at `b + h` bins. Live evaluation judges forecasts against the same
-/// values, so "the actual" means one thing across training, deployment and monitoring.
+/// The value of each bin of `metric` as finally known, by bin start: all the samples averaged
+/// into the spec's bins, cleaned, gaps of at most `max_gap_bins` filled (flagged `true`). Live
+/// evaluation judges forecasts against these values. A row's values are the same steps over
+/// the samples before the row's end only: for a bin with a sample they equal these unless a
+/// later bin changes the Hampel filter's decision; a bin filled from the next value is not in
+/// its own row. Training labels come from rows (the target in the row of `b + h`), so they
+/// are values as known at the label bin's close.
 pub fn bin_values(
     spec: &FeatureSpec,
     metric: &str,
@@ -56,12 +65,33 @@ pub fn bin_values(
     grid(spec, metric, samples)
 }
 
-/// The last `n` values up to and including `bin`, oldest first, if all present.
-fn history(grid: &Grid, bin: i64, n: usize, interval: i64) -> Option<Vec<(f64, bool)>> {
-    (0..n as i64)
-        .rev()
-        .map(|k| grid.get(&(bin - k * interval)).copied())
-        .collect()
+/// One metric's grid as known at the close of some bin `b`. A grid value depends on the samples
+/// at most `grid_reach_bins` either side of it, so the values up to `b - grid_reach_bins` are
+/// already final when `b` closes and are read from the grid of all samples (`settled`); only the
+/// recent ones are recomputed from the samples before `b`'s end (`recent`, from `recent_from`).
+struct AsOf<'a> {
+    settled: &'a Grid,
+    recent: Grid,
+    recent_from: i64,
+}
+
+impl AsOf<'_> {
+    fn get(&self, bin: i64) -> Option<(f64, bool)> {
+        let grid = if bin >= self.recent_from {
+            &self.recent
+        } else {
+            self.settled
+        };
+        grid.get(&bin).copied()
+    }
+
+    /// The last `n` values up to and including `bin`, oldest first, if all present.
+    fn history(&self, bin: i64, n: usize, interval: i64) -> Option<Vec<(f64, bool)>> {
+        (0..n as i64)
+            .rev()
+            .map(|k| self.get(bin - k * interval))
+            .collect()
+    }
 }
 
 fn rolling_stats(values: &[f64]) -> [f64; 4] {
@@ -85,14 +115,14 @@ fn time_features(ts: DateTime<Utc>) -> [f64; 4] {
 }
 
 /// One row for `bin`, or `None` when an input or its history is missing.
-fn row(spec: &FeatureSpec, grids: &BTreeMap<&str, Grid>, bin: i64) -> Option<FeatureRow> {
+fn row(spec: &FeatureSpec, grids: &BTreeMap<&str, AsOf>, bin: i64) -> Option<FeatureRow> {
     let interval = spec.interval_secs;
     let mut values = Vec::with_capacity(spec.names().len());
     let mut interpolated = false;
     for metric in &spec.metrics {
         let grid = grids.get(metric.as_str())?;
         let span = spec.history_bins() + 1;
-        let past = history(grid, bin, span, interval)?;
+        let past = grid.history(bin, span, interval)?;
         interpolated |= past.iter().any(|(_, filled)| *filled);
         let current = past[span - 1].0;
         values.push(current);
@@ -106,8 +136,8 @@ fn row(spec: &FeatureSpec, grids: &BTreeMap<&str, Grid>, bin: i64) -> Option<Fea
         values.extend(time_features(bin_time(bin)));
     }
     for cross in &spec.cross {
-        let left = grids.get(cross.left.as_str())?.get(&bin)?.0;
-        let right = grids.get(cross.right.as_str())?.get(&bin)?.0;
+        let left = grids.get(cross.left.as_str())?.get(bin)?.0;
+        let right = grids.get(cross.right.as_str())?.get(bin)?.0;
         values.push(left - right);
     }
     Some(FeatureRow {
@@ -117,36 +147,80 @@ fn row(spec: &FeatureSpec, grids: &BTreeMap<&str, Grid>, bin: i64) -> Option<Fea
     })
 }
 
-/// Feature rows of one device from its raw samples per metric, for bins at or after `from_bin`
-/// (all bins when `None`). Deterministic: the same samples give the same rows.
+/// Feature rows of one device from its raw samples per metric (in any order), for bins at or
+/// after `from_bin` (all bins when `None`).
+///
+/// The row of bin `b` is computed from the samples with a timestamp before `b`'s end only (and
+/// needs none before `b - load_margin_bins()`): adding samples after `b` never changes it, and
+/// a caller holding only the samples up to now gets the rows the hub gets. So a row exists only
+/// where the target has a sample in the row's own bin: as of its close, a bin with no sample
+/// cannot be gap-filled (filling needs the next value), though it may be filled in a later
+/// row's history. Deterministic: the same samples give the same rows.
 pub fn compute_rows(
     spec: &FeatureSpec,
     samples: &BTreeMap<String, Vec<(DateTime<Utc>, f64)>>,
     from_bin: Option<i64>,
 ) -> Vec<FeatureRow> {
-    let grids: BTreeMap<&str, Grid> = spec
+    let interval = spec.interval_secs;
+    let reach = spec.grid_reach_bins() as i64 * interval;
+    // Samples before this cannot reach a row from `from_bin` on.
+    let load_from = from_bin.map(|from| from - spec.load_margin_bins() as i64 * interval);
+    let sorted: BTreeMap<&str, Vec<(DateTime<Utc>, f64)>> = spec
         .metrics
         .iter()
         .map(|metric| {
-            (
-                metric.as_str(),
-                grid(
-                    spec,
-                    metric,
-                    samples.get(metric).map_or(&[][..], Vec::as_slice),
-                ),
-            )
+            let all = samples.get(metric).map_or(&[][..], Vec::as_slice);
+            let mut kept: Vec<_> = all
+                .iter()
+                .filter(|(ts, _)| load_from.is_none_or(|from| ts.timestamp() >= from))
+                .copied()
+                .collect();
+            kept.sort_by_key(|(ts, _)| *ts);
+            (metric.as_str(), kept)
         })
         .collect();
-    let Some(target) = grids.get(spec.target.as_str()) else {
+    let settled: BTreeMap<&str, Grid> = sorted
+        .iter()
+        .map(|(metric, samples)| (*metric, grid(spec, metric, samples)))
+        .collect();
+    let Some(target) = sorted.get(spec.target.as_str()) else {
         return Vec::new();
     };
-    target
-        .keys()
-        .filter(|bin| from_bin.is_none_or(|from| **bin >= from))
-        .filter_map(|bin| row(spec, &grids, *bin))
+    let mut candidates: Vec<i64> = target
+        .iter()
+        .map(|(ts, _)| bin_of(*ts, interval))
+        .filter(|bin| from_bin.is_none_or(|from| *bin >= from))
+        .collect();
+    candidates.dedup();
+    candidates
+        .into_iter()
+        .filter_map(|bin| {
+            let end = bin + interval;
+            let as_of: BTreeMap<&str, AsOf> = sorted
+                .iter()
+                .map(|(metric, samples)| {
+                    let recent = between(samples, end - 2 * reach, end);
+                    let as_of = AsOf {
+                        settled: &settled[metric],
+                        recent: grid(spec, metric, recent),
+                        recent_from: end - reach,
+                    };
+                    (*metric, as_of)
+                })
+                .collect();
+            row(spec, &as_of, bin)
+        })
         .collect()
 }
 
+/// The samples (sorted by time) with a timestamp in `[from, to)`, in seconds.
+fn between(samples: &[(DateTime<Utc>, f64)], from: i64, to: i64) -> &[(DateTime<Utc>, f64)] {
+    let start = samples.partition_point(|(ts, _)| ts.timestamp() < from);
+    let end = samples.partition_point(|(ts, _)| ts.timestamp() < to);
+    &samples[start..end.max(start)]
+}
+
+#[cfg(test)]
+mod point_in_time_tests;
 #[cfg(test)]
 mod tests;

@@ -146,19 +146,23 @@ impl FeatureSpec {
         lag.max(window)
     }
 
-    /// How far a raw sample's influence on the cleaned, gap-filled grid reaches: through an
-    /// interpolated gap to the next observed bin, and through the Hampel window.
-    fn grid_reach_bins(&self) -> usize {
+    /// How far a raw sample's influence on the cleaned, gap-filled grid of all samples reaches,
+    /// either way: through an interpolated gap to the next observed bin, and through the Hampel
+    /// window.
+    pub(crate) fn grid_reach_bins(&self) -> usize {
         self.max_gap_bins + 1 + self.hampel_half_window
     }
 
-    /// A new sample at bin `j` can change rows from bin `j - reach_bins()` on (and none before).
+    /// A new sample at bin `j` can change `bin_values` (the values as finally known, which
+    /// live actuals use) from bin `j - reach_bins()` to `j + reach_bins()`. Feature rows
+    /// are point in time, so it changes rows of bins `j` and later only, never one before.
     pub fn reach_bins(&self) -> usize {
         self.grid_reach_bins()
     }
 
-    /// To recompute rows from bin `b` on exactly, samples from `b - load_margin_bins()` on are
-    /// needed: the rows' history plus the grid's reach.
+    /// The row of bin `b` needs the samples from the start of bin `b - load_margin_bins()` to
+    /// `b`'s end: the row's history plus how far back a grid value depends (a fillable gap and
+    /// the Hampel window). Recomputing rows from `b` on needs the samples from there on.
     pub fn load_margin_bins(&self) -> usize {
         self.history_bins() + self.grid_reach_bins()
     }

@@ -1,5 +1,7 @@
 //! The batch handler for `edgeops.readings.>`: store the samples, then recompute the feature
-//! rows each touched device's new samples can change.
+//! rows each touched device's new samples can change. Rows are point in time (the row of a bin
+//! is computed from the samples before the bin's end), so a sample at `ts` changes only the rows
+//! of `bin(ts)` and later.
 
 use std::collections::BTreeMap;
 
@@ -66,16 +68,14 @@ impl ReadingsHandler {
         Ok(())
     }
 
-    /// Rows from `bin(ts) - reach` on are rebuilt from the samples from `load_margin` before that.
+    /// Rebuilds the rows a new sample at `ts` can change (see [`rebuild_bounds`]).
     async fn recompute(
         &self,
         site: &str,
         device: &str,
         ts: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
-        let interval = self.spec.interval_secs;
-        let from_bin = bin_of(ts, interval) - self.spec.reach_bins() as i64 * interval;
-        let load_from = from_bin - self.spec.load_margin_bins() as i64 * interval;
+        let (from_bin, load_from) = rebuild_bounds(&self.spec, ts);
         let mut tx = self.pool.begin().await?;
         store::lock_device(&mut tx, site, device).await?;
         let samples = store::load_samples(&mut tx, site, device, bin_time(load_from)).await?;
@@ -86,3 +86,18 @@ impl ReadingsHandler {
         Ok(())
     }
 }
+
+/// After a new sample at `ts`: rows from `bin(ts)` on are rebuilt (no earlier row can see a
+/// sample at `ts`), from the samples from `load_margin_bins` before that bin on, the oldest any
+/// of those rows needs. Returns both bin starts: `(from_bin, load_from)`.
+fn rebuild_bounds(spec: &FeatureSpec, ts: DateTime<Utc>) -> (i64, i64) {
+    let interval = spec.interval_secs;
+    let from_bin = bin_of(ts, interval);
+    (
+        from_bin,
+        from_bin - spec.load_margin_bins() as i64 * interval,
+    )
+}
+
+#[cfg(test)]
+mod tests;

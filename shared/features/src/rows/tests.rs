@@ -77,13 +77,21 @@ fn a_long_gap_breaks_rows_a_short_one_is_bridged_and_flagged() {
         .iter()
         .map(|r| (r.ts - t0()).num_seconds() / 300)
         .collect();
-    assert!(bins.contains(&8), "a 1-bin gap is interpolated");
     assert!(
-        rows.iter()
-            .find(|r| (r.ts - t0()).num_seconds() / 300 == 8)
-            .unwrap()
-            .interpolated
+        !bins.contains(&8),
+        "as of its own close, a bin without a sample cannot be filled: no row"
     );
+    let next = rows
+        .iter()
+        .find(|r| (r.ts - t0()).num_seconds() / 300 == 9)
+        .expect("the next bin's row bridges the 1-bin gap in its history");
+    assert!(next.interpolated);
+    let lag1 = spec()
+        .names()
+        .iter()
+        .position(|n| n == "co2_ppm_lag1")
+        .unwrap();
+    assert_eq!(next.values[lag1], 508.0, "bin 8 filled between 507 and 509");
     assert!(
         !bins.contains(&14) && !bins.contains(&19),
         "a 4-bin gap is not bridged, nor used as history"
