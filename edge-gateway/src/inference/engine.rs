@@ -112,22 +112,24 @@ impl Engine {
         state.window.prune([spec, &self.default_spec]);
     }
 
-    /// Adds `reading` to its device's window and forecasts from the newest bin. `None` only
-    /// when the device has never reported the target metric (nothing to forecast from).
+    /// Adds `reading` to its device's window and forecasts from the newest bin any input of the
+    /// spec reported in. `None` only when the device has never reported the target metric
+    /// (nothing to forecast from).
     pub fn observe(&mut self, reading: &Reading) -> Option<Forecast> {
         let active = self.table.current(&reading.device);
         let state = self.devices.entry(reading.device.clone()).or_default();
         state.window.push(reading.ts, &reading.metrics);
         let spec = active.as_ref().map_or(&self.default_spec, |m| &m.spec);
         state.window.prune([spec, &self.default_spec]);
-        let (latest_ts, latest_value) = state.window.latest(&spec.target)?;
-        let origin = bin_of(latest_ts, spec.interval_secs);
+        let (_, latest_value) = state.window.latest(&spec.target)?;
+        let newest = state.window.newest_of(&spec.metrics)?;
+        let origin = bin_of(newest, spec.interval_secs);
         let horizon = active
             .as_ref()
             .map_or(self.persistence_horizon_bins, |m| m.horizon_bins());
         let persistence = |basis| (spec, origin, latest_value, horizon, basis);
         let (outcome, basis) = match &active {
-            Some(model) => match predict(model, &state.window, latest_ts) {
+            Some(model) => match predict(model, &state.window, newest) {
                 Ok((value, features)) => {
                     let mut forecast = self.forecast(reading, model_forecast(model, origin, value));
                     forecast.features = Some(features);

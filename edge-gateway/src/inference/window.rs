@@ -54,6 +54,16 @@ impl Window {
         self.samples.retain(|_, series| !series.is_empty());
     }
 
+    /// When the newest sample of any of `metrics` was taken: the bin a forecast is made from
+    /// (an input silent since holds its value there, see `edgeops_features::compute_rows`).
+    pub fn newest_of(&self, metrics: &[String]) -> Option<DateTime<Utc>> {
+        metrics
+            .iter()
+            .filter_map(|metric| self.latest(metric))
+            .map(|(ts, _)| ts)
+            .max()
+    }
+
     /// The newest sample of `metric`.
     pub fn latest(&self, metric: &str) -> Option<(DateTime<Utc>, f64)> {
         self.samples

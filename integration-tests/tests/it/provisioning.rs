@@ -87,10 +87,11 @@ async fn a_site_topology_is_provisioned_in_the_sites_own_domain() {
         first.created,
         vec![
             "stream:READINGS_LOCAL",
+            "stream:REDUCED_LOCAL",
             "stream:DEAD_LETTERS_LOCAL",
             "kv:edgeops_gateway"
         ],
-        "the raw stream, the gateway's dead letters and its state"
+        "the raw stream, what the reduction lets through, the gateway's dead letters and its state"
     );
     assert!(
         provision(&local, &site_topology(&site, &settings))

@@ -184,7 +184,10 @@ async fn beijing_trains_to_an_onnx_model_that_beats_persistence_by_ten_percent()
         "hourly data have a daily cycle"
     );
     assert!(done.export_check.rows == done.holdout_rows && done.export_check.max_abs_diff < 0.05);
-    assert_eq!(done.dataset.spec_version, 2);
+    assert_eq!(
+        done.dataset.spec_version,
+        edgeops_features::FeatureSpec::outdoor_pm25().version
+    );
     let onnx = object_bytes(&stack, &done).await;
     assert_eq!(edgeops_artifacts::sha256_hex(&onnx), done.artifact.sha256);
     let model = edgeops_inference::Model::load(&onnx).unwrap();

@@ -1,7 +1,8 @@
 //! Feature rows, point in time: the row of bin `b` is what is known when `b` closes, computed
-//! from the samples before `b`'s end only. For each bin where the target has a sample and every
-//! input has a value (observed, or filled across a short gap before `b`) for the bin and its
-//! history, one vector in `FeatureSpec::names()` order.
+//! from the samples before `b`'s end only. For each bin where the device reported an input and
+//! every input has a value (observed, filled across a short gap, or, for dead-band-reduced
+//! series, held from its last value) for the bin and its history, one vector in
+//! `FeatureSpec::names()` order.
 //!
 //! Why point in time: the gateway computes the row of the newest bin from the samples up to now.
 //! Were the hub's rows computed from all samples, a later sample would reach back into a row
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clean::clean;
 use crate::resample::{bin_of, bin_time, fill_gaps, resample};
-use crate::spec::FeatureSpec;
+use crate::spec::{FeatureSpec, GapFill};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureRow {
@@ -153,9 +154,11 @@ fn row(spec: &FeatureSpec, grids: &BTreeMap<&str, AsOf>, bin: i64) -> Option<Fea
 /// The row of bin `b` is computed from the samples with a timestamp before `b`'s end only (and
 /// needs none before `b - load_margin_bins()`): adding samples after `b` never changes it, and
 /// a caller holding only the samples up to now gets the rows the hub gets. So a row exists only
-/// where the target has a sample in the row's own bin: as of its close, a bin with no sample
-/// cannot be gap-filled (filling needs the next value), though it may be filled in a later
-/// row's history. Deterministic: the same samples give the same rows.
+/// for a bin where the device reported some input: for a dead-band-reduced spec
+/// (`GapFill::Hold`) an input silent in the bin holds its last value (up to `max_gap_bins`);
+/// otherwise the target needs a sample of its own there, since a linear fill needs the next
+/// value (the bin may be filled in a later row's history). Deterministic: the same samples give
+/// the same rows.
 pub fn compute_rows(
     spec: &FeatureSpec,
     samples: &BTreeMap<String, Vec<(DateTime<Utc>, f64)>>,
@@ -183,14 +186,17 @@ pub fn compute_rows(
         .iter()
         .map(|(metric, samples)| (*metric, grid(spec, metric, samples)))
         .collect();
-    let Some(target) = sorted.get(spec.target.as_str()) else {
+    if !sorted.contains_key(spec.target.as_str()) {
         return Vec::new();
-    };
-    let mut candidates: Vec<i64> = target
-        .iter()
+    }
+    // Bins where the device reported any input: as of their close, something is known there.
+    let mut candidates: Vec<i64> = sorted
+        .values()
+        .flatten()
         .map(|(ts, _)| bin_of(*ts, interval))
         .filter(|bin| from_bin.is_none_or(|from| *bin >= from))
         .collect();
+    candidates.sort_unstable();
     candidates.dedup();
     candidates
         .into_iter()
@@ -200,9 +206,11 @@ pub fn compute_rows(
                 .iter()
                 .map(|(metric, samples)| {
                     let recent = between(samples, end - 2 * reach, end);
+                    let mut recent = grid(spec, metric, recent);
+                    hold_to(spec, &mut recent, bin);
                     let as_of = AsOf {
                         settled: &settled[metric],
-                        recent: grid(spec, metric, recent),
+                        recent,
                         recent_from: end - reach,
                     };
                     (*metric, as_of)
@@ -211,6 +219,28 @@ pub fn compute_rows(
             row(spec, &as_of, bin)
         })
         .collect()
+}
+
+/// For a dead-band-reduced series (`GapFill::Hold`): the last value known at `bin`'s close
+/// holds up to `bin`, flagged, when it is at most `max_gap_bins` old. No message means
+/// "unchanged within the band" until the heartbeat, so that is what is known then; a linear
+/// fill needs the next value and is never made towards the row's own bin.
+fn hold_to(spec: &FeatureSpec, grid: &mut Grid, bin: i64) {
+    if spec.gap_fill != GapFill::Hold {
+        return;
+    }
+    let Some((&last, &(value, _))) = grid.last_key_value() else {
+        return;
+    };
+    let interval = spec.interval_secs;
+    if last >= bin || (bin - last) / interval > spec.max_gap_bins as i64 {
+        return;
+    }
+    let mut held = last + interval;
+    while held <= bin {
+        grid.insert(held, (value, true));
+        held += interval;
+    }
 }
 
 /// The samples (sorted by time) with a timestamp in `[from, to)`, in seconds.

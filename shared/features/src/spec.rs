@@ -49,10 +49,11 @@ pub struct FeatureSpec {
 impl FeatureSpec {
     /// Rooms: 5-minute bins, CO2 forecast, an hour of history. Rooms' readings arrive reduced
     /// by the edge's dead-band with a six-hour heartbeat, so a value holds for up to six hours.
+    /// v4: rows are point in time (as of their bin's close), a quiet input held to the row's bin.
     pub fn indoor_air() -> Self {
         Self {
             name: "indoor_air".into(),
-            version: 3,
+            version: 4,
             interval_secs: 300,
             metrics: vec![
                 "co2_ppm".into(),
@@ -73,10 +74,13 @@ impl FeatureSpec {
 
     /// Outdoor air (the Beijing data): hourly bins, PM2.5 forecast, a day of history. v2 added
     /// the wind (the Beijing file's cumulated wind speed): wind is what clears the air there.
+    /// v3: point-in-time rows, and values held for up to the default policy's six-hour
+    /// heartbeat instead of interpolated over two hours: the hub sees the series dead-band
+    /// reduced, and an interpolation needs the next value, which the edge does not have yet.
     pub fn outdoor_pm25() -> Self {
         Self {
             name: "outdoor_pm25".into(),
-            version: 2,
+            version: 3,
             interval_secs: 3600,
             metrics: vec![
                 "pm25_ugm3".into(),
@@ -93,8 +97,8 @@ impl FeatureSpec {
                 left: "temperature_c".into(),
                 right: "dew_point_c".into(),
             }],
-            max_gap_bins: 2,
-            gap_fill: GapFill::Linear,
+            max_gap_bins: 6,
+            gap_fill: GapFill::Hold,
             hampel_half_window: 3,
             hampel_sigmas: 5.0,
         }
@@ -102,11 +106,12 @@ impl FeatureSpec {
 
     /// Car parks (the Birmingham data): half-hourly occupancy, forecast from the last two hours
     /// and the time of day and week. The car parks report only in the daytime, so rows exist
-    /// from two hours after the first report of a day.
+    /// from two hours after the first report of a day. v2: point-in-time rows, values held
+    /// for up to the default policy's six-hour heartbeat (the night's silence is longer).
     pub fn parking_occupancy() -> Self {
         Self {
             name: "parking_occupancy".into(),
-            version: 1,
+            version: 2,
             interval_secs: 1800,
             metrics: vec!["occupancy_count".into()],
             target: "occupancy_count".into(),
@@ -114,8 +119,8 @@ impl FeatureSpec {
             rolling: vec![4],
             time_of_day: true,
             cross: vec![],
-            max_gap_bins: 2,
-            gap_fill: GapFill::Linear,
+            max_gap_bins: 12,
+            gap_fill: GapFill::Hold,
             hampel_half_window: 3,
             hampel_sigmas: 5.0,
         }

@@ -97,14 +97,20 @@ fn before(samples: &Samples, end: i64) -> Samples {
 /// before the bin's end.
 fn by_definition(spec: &FeatureSpec, samples: &Samples, bin: i64) -> Option<FeatureRow> {
     let known = before(samples, bin + spec.interval_secs);
+    let reported = known
+        .values()
+        .flatten()
+        .any(|(ts, _)| bin_of(*ts, spec.interval_secs) == bin);
+    if !reported {
+        return None;
+    }
     let grids: BTreeMap<&str, Grid> = spec
         .metrics
         .iter()
         .map(|m| {
-            (
-                m.as_str(),
-                grid(spec, m, known.get(m).map_or(&[][..], Vec::as_slice)),
-            )
+            let mut grid = grid(spec, m, known.get(m).map_or(&[][..], Vec::as_slice));
+            hold_to(spec, &mut grid, bin);
+            (m.as_str(), grid)
         })
         .collect();
     let as_of: BTreeMap<&str, AsOf> = grids
@@ -165,7 +171,7 @@ proptest! {
         let spec = spec(hold, false);
         let all = samples(&co2, &temp, rotate);
         let rows = compute_rows(&spec, &all, None);
-        for i in 0..co2.len() as i64 {
+        for i in 0..co2.len().max(temp.len()) as i64 {
             let b = bin(i);
             let alone = compute_rows(&spec, &before(&all, b + INTERVAL), Some(b));
             prop_assert_eq!(row_at(&rows, b), row_at(&alone, b), "bin {}", i);
@@ -185,7 +191,7 @@ proptest! {
         let spec = spec(hold, cross);
         let all = samples(&co2, &temp, rotate);
         let rows = compute_rows(&spec, &all, None);
-        let expected: Vec<FeatureRow> = (0..co2.len() as i64)
+        let expected: Vec<FeatureRow> = (0..co2.len().max(temp.len()) as i64)
             .filter_map(|i| by_definition(&spec, &all, bin(i)))
             .collect();
         prop_assert_eq!(rows, expected);
@@ -253,4 +259,36 @@ fn a_hampel_decision_does_not_wait_for_later_bins() {
     );
     let later = row_at(&rows, bin(13)).unwrap();
     assert_eq!(later.values[column(&spec, "co2_ppm")], level(13));
+}
+
+/// A dead-band-reduced series sends nothing while it holds still: as of a bin where only the
+/// temperature reported, the CO2 of four bins ago still holds (flagged), so there is a row; six
+/// bins of silence later it no longer does, and a row needs a CO2 reading of its own.
+#[test]
+fn a_quiet_held_value_makes_a_row_where_only_another_input_reported() {
+    let mut spec = spec(true, false);
+    spec.hampel_sigmas = 1e9;
+    spec.max_gap_bins = 4;
+    let mut co2: Vec<_> = (0..20).map(|i| Some((10, 500.0 + f64::from(i)))).collect();
+    for quiet in co2.iter_mut().skip(8) {
+        *quiet = None;
+    }
+    let mut temp: Vec<_> = (0..20).map(|i| (i < 8).then_some((10, 20.0))).collect();
+    temp[11] = Some((20, 21.0));
+    temp[13] = Some((20, 22.0));
+    let all = samples(&co2, &temp, 0);
+
+    let rows = compute_rows(&spec, &all, None);
+    let held = row_at(&rows, bin(11)).expect("CO2 holds four bins on");
+    assert_eq!(held.values[column(&spec, "co2_ppm")], 507.0);
+    assert_eq!(held.values[column(&spec, "temperature_c")], 21.0);
+    assert!(held.interpolated);
+    assert!(
+        row_at(&rows, bin(10)).is_none(),
+        "nothing reported in bin 10"
+    );
+    assert!(
+        row_at(&rows, bin(13)).is_none(),
+        "five bins of CO2 silence: past the hold"
+    );
 }
