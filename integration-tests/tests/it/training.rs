@@ -257,12 +257,13 @@ async fn parking_trains_per_site_and_bad_runs_fail_with_a_reason() {
         .len() as i32;
     sqlx::query(
         "INSERT INTO preprocessing.features
-         SELECT 'birmingham', 'broken', 'parking_occupancy', 1,
+         SELECT 'birmingham', 'broken', 'parking_occupancy', $2,
                 '2016-11-01'::timestamptz + make_interval(mins => 30 * i),
                 array_fill(1.0::float8, ARRAY[$1]) || ARRAY['NaN'::float8], false
          FROM generate_series(0, 999) AS i",
     )
     .bind(width - 1)
+    .bind(edgeops_features::FeatureSpec::parking_occupancy().version as i32)
     .execute(&pool)
     .await
     .unwrap();
