@@ -69,7 +69,7 @@ pub async fn deploy(
         stop.clone().cancelled_owned(),
     ));
     report::step(&format!(
-        "live: the rooms go on at {LIVE_RATE} readings/s (about 12 simulated minutes a second); every reading gets a forecast at the site"
+        "live: the rooms go on at {LIVE_RATE} readings/s (about 12 simulated minutes a second); every reading the policy lets through gets a forecast at the site, from what the hub trains on"
     ));
     let site_js = async_nats::jetstream::with_domain(
         edgeops_bus::connect(leaf_url, "edgeops-demo-site").await?,

@@ -17,17 +17,18 @@ use edgeops_deployment::domain::{GateSettings, Selector, Status, Strategy};
 
 use super::report;
 
-/// Gates short enough for a demo: a wave serves 4 s (about 50 simulated minutes of readings)
-/// before it is judged by the default rule, on at least 20 judged forecasts (a 30-minute
-/// forecast is judged once its target bin closes, about 3 s later); an undecided wave waits up
-/// to 4 windows, then fails. Short on purpose: the live phase starts as the rooms empty, when
+/// Gates short enough for a demo: a wave serves 5 s (about an hour of simulated readings)
+/// before it is judged by the default rule, on at least 15 judged forecasts (a 30-minute
+/// forecast is judged once its target bin closes, about 3 s later; a room forecasts when a
+/// reading travels, a few times an hour as CO2 decays); an undecided wave waits up to 4
+/// windows, then fails. Short on purpose: the live phase starts as the rooms empty, when
 /// CO2 decays and the model is clearly better than persistence; later in the night the rooms
 /// are flat, and a good model is only about as good as persistence (seen: MSE 0.86x-1.06x
 /// persistence's over some 320 forecasts, undecided for 40 s, so the wave failed).
 fn demo_gates() -> GateSettings {
     GateSettings {
-        window_secs: 4,
-        min_forecasts: 20,
+        window_secs: 5,
+        min_forecasts: 15,
         max_failed_devices: 0,
         apply_timeout_secs: 60,
         ..GateSettings::default()
