@@ -18,7 +18,7 @@ use edgeops_deployment::domain::{GateSettings, Selector, Status, Strategy};
 use super::report;
 
 /// Gates short enough for a demo: a wave serves 5 s (about an hour of simulated readings)
-/// before it is judged by the default rule, on at least 15 judged forecasts (a 30-minute
+/// before it is judged by the default rule, on at least 10 judged forecasts (a 30-minute
 /// forecast is judged once its target bin closes, about 3 s later; a room forecasts when a
 /// reading travels, a few times an hour as CO2 decays); an undecided wave waits up to 4
 /// windows, then fails. Short on purpose: the live phase starts as the rooms empty, when
@@ -28,7 +28,7 @@ use super::report;
 fn demo_gates() -> GateSettings {
     GateSettings {
         window_secs: 5,
-        min_forecasts: 15,
+        min_forecasts: 10,
         max_failed_devices: 0,
         apply_timeout_secs: 60,
         ..GateSettings::default()
