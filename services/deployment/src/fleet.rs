@@ -63,10 +63,10 @@ pub async fn known_sites(js: &Context) -> Result<Vec<KnownSite>, FleetError> {
 /// (one index probe per device, however many readings each has).
 const DEVICES_OF_SITE: &str = "
     WITH RECURSIVE seen AS (
-        (SELECT device_id FROM ingest.readings WHERE site_id = $1
+        (SELECT device_id FROM ingest.readings_for_deployment WHERE site_id = $1
          ORDER BY device_id LIMIT 1)
         UNION ALL
-        SELECT (SELECT r.device_id FROM ingest.readings r
+        SELECT (SELECT r.device_id FROM ingest.readings_for_deployment r
                 WHERE r.site_id = $1 AND r.device_id > seen.device_id
                 ORDER BY r.device_id LIMIT 1)
         FROM seen WHERE seen.device_id IS NOT NULL
@@ -105,7 +105,7 @@ pub async fn hub_now(pool: &PgPool) -> Result<DateTime<Utc>, FleetError> {
 /// Each device's latest arrival at `sites` since `since`. Served by the BRIN index on
 /// `ingested_at`: it reads the block ranges written since then, however long the history.
 const ARRIVALS_SINCE: &str = "
-    SELECT site_id, device_id, max(ingested_at) FROM ingest.readings
+    SELECT site_id, device_id, max(ingested_at) FROM ingest.readings_for_deployment
     WHERE ingested_at >= $1 AND site_id = ANY($2)
     GROUP BY site_id, device_id";
 

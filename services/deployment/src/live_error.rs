@@ -1,7 +1,8 @@
 //! The data the gates' live error needs, fetched thin: the new version's forecasts stored from
 //! the hub's `FORECASTS` stream, and the devices' readings of the forecast metric around their
-//! origins and targets (`ingest.readings`, read only). Which forecasts are judged, against what,
-//! and what the errors show is `edgeops_evaluation`'s, the one definition.
+//! origins and targets (`ingest.readings_for_deployment`, the view ingest publishes for it).
+//! Which forecasts are judged, against what, and what the errors show is
+//! `edgeops_evaluation`'s, the one definition.
 
 use std::collections::BTreeMap;
 
@@ -32,7 +33,7 @@ const READINGS: &str = "
     SELECT r.site_id, r.device_id, r.observed_at, (r.metrics -> $4)::float8
     FROM unnest($1::text[], $2::text[], $3::timestamptz[], $5::timestamptz[])
          AS t(site_id, device_id, since, until)
-    JOIN ingest.readings r
+    JOIN ingest.readings_for_deployment r
       ON r.site_id = t.site_id AND r.device_id = t.device_id
      AND r.observed_at >= t.since AND r.observed_at < t.until
     WHERE jsonb_typeof(r.metrics -> $4) = 'number'

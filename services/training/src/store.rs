@@ -32,7 +32,7 @@ pub async fn load_rows(
     let (sites, devices) = filters(scope);
     let rows: Vec<StoredRow> = sqlx::query_as(
         "SELECT f.site_id, f.device_id, f.bin_start, f.features, f.interpolated
-         FROM preprocessing.features f
+         FROM preprocessing.features_for_training f
          JOIN UNNEST($1::text[], $2::text[]) AS s(site_id, device_id)
            ON f.site_id = s.site_id AND (s.device_id IS NULL OR f.device_id = s.device_id)
          WHERE f.spec_name = $3 AND f.spec_version = $4
@@ -76,7 +76,7 @@ pub async fn count_rows(
 ) -> Result<u64, sqlx::Error> {
     let (sites, devices) = filters(scope);
     let (count,): (i64,) = sqlx::query_as(
-        "SELECT count(*) FROM preprocessing.features f
+        "SELECT count(*) FROM preprocessing.features_for_training f
          JOIN UNNEST($1::text[], $2::text[]) AS s(site_id, device_id)
            ON f.site_id = s.site_id AND (s.device_id IS NULL OR f.device_id = s.device_id)
          WHERE f.spec_name = $3 AND f.spec_version = $4",

@@ -1,6 +1,7 @@
 //! Postgres access shared by the services: a pool, and the project's migrations from the
 //! top-level `migrations/` folder, embedded at compile time. Each service owns one schema
-//! (`ingest`, later `preprocessing`, `registry`, ...) and touches no other.
+//! (`ingest`, `preprocessing`, `registry`, `deployment`, ...) and names no other's tables: it
+//! reads another's data only through a view the owner publishes for it (`tests/schema_boundaries.rs`).
 
 use std::time::Duration;
 
