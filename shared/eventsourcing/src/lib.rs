@@ -24,7 +24,8 @@ pub use aggregate::{
     Unreadable, decode,
 };
 pub use projection::{
-    Applied, Projection, ProjectionConsumer, ProjectionError, RebuildReport, column, rebuild,
+    Applied, Projection, ProjectionConsumer, ProjectionError, RebuildReport, apply_event, column,
+    rebuild,
 };
 pub use provenance::{CauseOf, Provenance};
 pub use retry::{Change, Expect, MovedOn, actor_name};

@@ -65,9 +65,12 @@ pub enum ExecError<E> {
 /// Which loaded instances a cached store keeps (finished ones need not stay in memory).
 pub type KeepCached<A> = fn(&A) -> bool;
 
+/// Loaded instances by id, and which to keep.
+type Cache<A> = (Mutex<HashMap<String, Loaded<A>>>, KeepCached<A>);
+
 pub struct EventStore<A: Aggregate> {
     js: Context,
-    cache: Option<(Mutex<HashMap<String, Loaded<A>>>, KeepCached<A>)>,
+    cache: Option<Cache<A>>,
 }
 
 impl<A: Aggregate> EventStore<A> {
@@ -88,7 +91,7 @@ impl<A: Aggregate> EventStore<A> {
         subjects::aggregate_events(A::KIND, id)
     }
 
-    fn from_cache(&self, id: &str) -> Loaded<A> {
+    fn cached_or_new(&self, id: &str) -> Loaded<A> {
         self.cache
             .as_ref()
             .and_then(|(cache, _)| cache.lock().ok()?.get(id).cloned())
@@ -123,7 +126,7 @@ impl<A: Aggregate> EventStore<A> {
     /// The instance as stored now (an unknown id loads as the default state at sequence 0).
     pub async fn load(&self, id: &str) -> Result<Loaded<A>, StoreError> {
         let subject = Self::subject(id);
-        let mut loaded = self.from_cache(id);
+        let mut loaded = self.cached_or_new(id);
         if self.cache.is_some() {
             let last = self.last_sequence(&subject).await?;
             if last < loaded.last_sequence {
