@@ -48,16 +48,12 @@ async fn apply_in(
     conn: &mut PgConnection,
     recorded: &Recorded<RolloutEvent>,
 ) -> Result<Applied, ProjectionError> {
-    let Recorded {
-        sequence,
-        meta,
-        event,
-    } = recorded;
+    let (meta, event) = (&recorded.meta, &recorded.event);
+    let sequence: i64 = column(recorded.sequence, "stream sequence")?;
     let id = Uuid::parse_str(&meta.aggregate_id).map_err(|_| ProjectionError::BadAggregateId {
         id: meta.aggregate_id.clone(),
         expected: "rollout id",
     })?;
-    let sequence: i64 = column(*sequence, "stream sequence")?;
     let actor = serde_json::to_value(&meta.actor)?;
     if let RolloutEvent::Started(s) = event {
         let waves = s.strategy.cumulative_counts(s.targets.len()).len();

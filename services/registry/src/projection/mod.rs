@@ -57,12 +57,7 @@ async fn apply_in(
     tx: &mut PgConnection,
     recorded: &Recorded<ModelVersionEvent>,
 ) -> Result<Applied, ProjectionError> {
-    let Recorded {
-        sequence,
-        meta,
-        event,
-    } = recorded;
-    let sequence = *sequence;
+    let (sequence, meta, event) = (recorded.sequence, &recorded.meta, &recorded.event);
     let key = ModelVersionKey::from_aggregate_id(&meta.aggregate_id).ok_or_else(|| {
         ProjectionError::BadAggregateId {
             id: meta.aggregate_id.clone(),
