@@ -5,7 +5,7 @@
 //! | module          | holds                                                                |
 //! |-----------------|----------------------------------------------------------------------|
 //! | [`domain`]      | the pure rules: plan, gates, the rollout aggregate, targets, evidence |
-//! | [`eventstore`]  | loading rollouts from `EVENTS`, appending with sequence checks        |
+//! | [`rollouts`]    | the rollout store (kept in memory while unfinished), history, status  |
 //! | [`effects`]     | desired state per device in the KV bucket the gateways watch          |
 //! | [`fleet`]       | registered sites and the devices seen at them                         |
 //! | [`live_error`]  | forecasts stored and joined with actual readings                      |
@@ -18,11 +18,11 @@ pub mod client;
 pub mod config;
 pub mod domain;
 pub mod effects;
-pub mod eventstore;
 pub mod fleet;
 pub mod handlers;
 pub mod live_error;
 pub mod projection;
+pub mod rollouts;
 pub mod startup;
 pub mod view;
 

@@ -13,19 +13,19 @@ use edgeops_bus::topology::{
 };
 use edgeops_bus::{ConsumerRunner, RunnerConfig};
 use edgeops_contracts::streams;
+use edgeops_eventsourcing::ProjectionConsumer;
 use edgeops_registry::client::RegistryClient;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::DeploymentConfig;
 use crate::effects::Effects;
-use crate::eventstore::EventStore;
 use crate::handlers::commands::Deps;
 use crate::handlers::evaluator::Evaluator;
 use crate::handlers::forecasts::ForecastsHandler;
-use crate::handlers::projection::ProjectionHandler;
 use crate::handlers::reports::ReportsHandler;
 use crate::handlers::service;
-use crate::projection::{self, RebuildReport};
+use crate::projection::{self, DeploymentProjection, RebuildReport};
+use crate::rollouts;
 
 fn runner(stream: &str, durable: &str, batch_size: usize, linger_ms: u64) -> RunnerConfig {
     RunnerConfig {
@@ -55,7 +55,7 @@ pub async fn run(
         .get_key_value(streams::DESIRED_BUCKET)
         .await
         .context("opening the desired-state bucket")?;
-    let store = Arc::new(EventStore::new(js.clone()).await?);
+    let store = Arc::new(rollouts::store(js.clone()));
     let effects = Arc::new(Effects::new(
         kv,
         RegistryClient::new(client.clone()),
@@ -84,7 +84,10 @@ pub async fn run(
     let projection = ConsumerRunner::new(
         js.clone(),
         runner(streams::EVENTS, DEPLOYMENT_PROJECTION_CONSUMER, 1, 250),
-        ProjectionHandler { pool: pool.clone() },
+        ProjectionConsumer {
+            pool: pool.clone(),
+            projection: DeploymentProjection,
+        },
     );
     let token = CancellationToken::new();
     let deps = Arc::new(Deps {

@@ -6,9 +6,12 @@ use uuid::Uuid;
 
 use crate::api::{RolloutStatus, WaveState, WaveStatus};
 use crate::domain::{Status, wave_devices};
-use crate::eventstore::Loaded;
+use edgeops_eventsourcing::Loaded;
 
-pub fn status_of(id: Uuid, loaded: &Loaded) -> Option<RolloutStatus> {
+use crate::domain::Rollout;
+use crate::rollouts::RolloutRecord;
+
+pub fn status_of(id: Uuid, loaded: &Loaded<Rollout>) -> Option<RolloutStatus> {
     let rollout = &loaded.state;
     let (started, status) = (rollout.started.as_ref()?, rollout.status?);
     let waves = started
@@ -56,10 +59,10 @@ pub fn status_of(id: Uuid, loaded: &Loaded) -> Option<RolloutStatus> {
         targets: started.targets.len(),
         strategy: started.strategy.clone(),
         gates: started.gates.clone(),
-        started_at: loaded.started_at,
-        started_by: loaded.started_by.clone(),
+        started_at: loaded.started_at(),
+        started_by: loaded.started_by(),
         sequence: loaded.last_sequence,
-        history: loaded.history.clone(),
+        history: loaded.history_entries(),
     })
 }
 

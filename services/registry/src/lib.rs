@@ -7,16 +7,14 @@
 //! | module         | holds                                                               |
 //! |----------------|---------------------------------------------------------------------|
 //! | [`domain`]     | the pure aggregates (model version, version allocation) and rules   |
-//! | [`eventstore`] | loading aggregates from `EVENTS` and appending with sequence checks |
 //! | [`projection`] | the Postgres read model: apply, rebuild, queries                    |
-//! | [`handlers`]   | training completions, projection consumer, commands, micro service  |
+//! | [`handlers`]   | training completions, commands, micro service                       |
 //! | [`api`]        | request/reply types and error codes; [`client`] calls them          |
 
 pub mod api;
 pub mod client;
 pub mod config;
 pub mod domain;
-pub mod eventstore;
 pub mod handlers;
 pub mod keys;
 pub mod projection;

@@ -13,13 +13,13 @@ use edgeops_bus::topology::{
 };
 use edgeops_bus::{ConsumerRunner, RunnerConfig};
 use edgeops_contracts::streams;
+use edgeops_eventsourcing::ProjectionConsumer;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::RegistryConfig;
 use crate::handlers::completions::CompletionsHandler;
-use crate::handlers::projection::ProjectionHandler;
 use crate::handlers::service::{self, ServiceContext};
-use crate::projection::{self, RebuildReport};
+use crate::projection::{self, RebuildReport, RegistryProjection};
 
 /// Loads the signing key the config names (refusing to start without one), then runs.
 pub async fn run(
@@ -69,7 +69,10 @@ pub async fn run_with_key(
     let projection = ConsumerRunner::new(
         js.clone(),
         runner(REGISTRY_PROJECTION_CONSUMER, 1),
-        ProjectionHandler { pool: pool.clone() },
+        ProjectionConsumer {
+            pool: pool.clone(),
+            projection: RegistryProjection,
+        },
     );
     let token = CancellationToken::new();
     let context = Arc::new(ServiceContext {

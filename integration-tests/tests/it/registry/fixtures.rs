@@ -15,13 +15,14 @@ use edgeops_contracts::training::{
     RunRequest, Scope, Scores, TrainingCompleted,
 };
 use edgeops_contracts::{Actor, EventEnvelope, streams};
+use edgeops_eventsourcing::{EventStore, decode};
 use edgeops_integration_tests::services::registry_test_key;
 use edgeops_integration_tests::{check, wait_until};
 use edgeops_registry::api::PromoteRequest;
 use edgeops_registry::api::VersionDetail;
 use edgeops_registry::client::RegistryClient;
+use edgeops_registry::domain::ModelVersionState;
 use edgeops_registry::domain::{ModelName, ModelVersionKey, Stage};
-use edgeops_registry::eventstore::decode_version_event;
 use uuid::Uuid;
 
 pub async fn provision(js: &Context) {
@@ -260,7 +261,7 @@ pub async fn version_events(
         model: ModelName::parse(model).unwrap(),
         version,
     };
-    let subject = edgeops_registry::eventstore::version_subject(&key);
+    let subject = EventStore::<ModelVersionState>::subject(&key.aggregate_id());
     assert_eq!(
         subject,
         format!("edgeops.events.model_version.{model}.{version}")
@@ -269,6 +270,6 @@ pub async fn version_events(
         .await
         .unwrap()
         .iter()
-        .map(|(_, bytes)| decode_version_event(bytes).unwrap().0.event_type)
+        .map(|(_, bytes)| decode::<ModelVersionState>(bytes).unwrap().0.event_type)
         .collect()
 }

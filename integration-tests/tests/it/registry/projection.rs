@@ -1,12 +1,13 @@
 //! The projection: redelivery adds nothing, and a rebuild from the stream yields the same rows.
 
 use edgeops_contracts::{streams, subjects};
+use edgeops_eventsourcing::{Recorded, decode};
 use edgeops_integration_tests::TestStack;
 use edgeops_integration_tests::services::spawn_registry;
 use edgeops_registry::api::{ArchiveRequest, codes};
 use edgeops_registry::client::RegistryClient;
+use edgeops_registry::domain::ModelVersionState;
 use edgeops_registry::domain::Stage;
-use edgeops_registry::eventstore::decode_version_event;
 
 use super::fixtures::*;
 
@@ -34,7 +35,8 @@ async fn snapshot(pool: &sqlx::PgPool) -> std::collections::BTreeMap<String, Vec
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registry_projection_rebuilt_from_the_stream_has_identical_rows() {
-    use edgeops_registry::projection::{Applied, apply_event, rebuild};
+    use edgeops_eventsourcing::apply_event;
+    use edgeops_registry::projection::{Applied, RegistryProjection, rebuild};
 
     let stack = TestStack::start(&[]).await;
     let js = stack.hub_js().await;
@@ -93,8 +95,15 @@ async fn registry_projection_rebuilt_from_the_stream_has_identical_rows() {
         .unwrap();
     assert_eq!(events.len(), before["applied_events"].len());
     for (sequence, bytes) in &events {
-        let (meta, event) = decode_version_event(bytes).unwrap();
-        let applied = apply_event(&pool, *sequence, &meta, &event).await.unwrap();
+        let (meta, event) = decode::<ModelVersionState>(bytes).unwrap();
+        let recorded = Recorded {
+            sequence: *sequence,
+            meta,
+            event,
+        };
+        let applied = apply_event(&RegistryProjection, &pool, &recorded)
+            .await
+            .unwrap();
         assert_eq!(applied, Applied::Duplicate);
     }
     assert_eq!(snapshot(&pool).await, before);

@@ -8,7 +8,7 @@ use edgeops_integration_tests::services::{registry_test_key, spawn_registry, spa
 use edgeops_registry::api::{ArchiveRequest, codes};
 use edgeops_registry::client::RegistryClient;
 use edgeops_registry::domain::{Gate, ModelName, ModelVersionKey, Stage};
-use edgeops_registry::eventstore::load_version;
+use edgeops_registry::handlers::commands::versions;
 
 use super::fixtures::*;
 
@@ -308,7 +308,7 @@ async fn registry_lets_exactly_one_of_two_concurrent_promotions_win() {
         model: ModelName::parse("co2-room").unwrap(),
         version: 2,
     };
-    let stale = load_version(&js, &key).await.unwrap();
+    let stale = versions(&js).load(&key.aggregate_id()).await.unwrap();
     client
         .promote(&promote("co2-room", 2, Stage::Prod, "alice"))
         .await

@@ -159,8 +159,9 @@ async fn registry_turns_a_completed_run_into_a_signed_version_that_verifies_unti
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registry_registers_one_version_per_run_whatever_is_delivered_twice() {
-    use edgeops_registry::domain::{ModelVersionEvent, VersionAllocated, proposal};
-    use edgeops_registry::eventstore::{append, record_allocation};
+    use edgeops_eventsourcing::{EventStore, Loaded, Provenance};
+    use edgeops_registry::domain::{Allocations, ModelVersionEvent, VersionAllocated, proposal};
+    use edgeops_registry::handlers::commands::versions;
 
     let stack = TestStack::start(&[]).await;
     let js = stack.hub_js().await;
@@ -189,7 +190,13 @@ async fn registry_registers_one_version_per_run_whatever_is_delivered_twice() {
         version: 1,
         run: run_b,
     };
-    record_allocation(&js, &model, allocation, 0, &registry_actor, None)
+    EventStore::<Allocations>::new(js.clone())
+        .append(
+            model.as_str(),
+            &Loaded::default(),
+            &[allocation],
+            &Provenance::by(&registry_actor),
+        )
         .await
         .unwrap();
     let key = ModelVersionKey {
@@ -197,7 +204,13 @@ async fn registry_registers_one_version_per_run_whatever_is_delivered_twice() {
         version: 1,
     };
     let registered_b = ModelVersionEvent::Registered(proposal(&b, 1).unwrap().registered);
-    append(&js, &key, vec![registered_b], 0, &registry_actor, None)
+    versions(&js)
+        .append(
+            &key.aggregate_id(),
+            &Loaded::default(),
+            &[registered_b],
+            &Provenance::by(&registry_actor),
+        )
         .await
         .unwrap();
     publish_completion(&js, &b).await;

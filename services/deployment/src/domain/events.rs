@@ -2,6 +2,7 @@
 //! deployment service itself) rides in the event envelope.
 
 use edgeops_contracts::upcast::Upcasters;
+pub use edgeops_eventsourcing::EventDecodeError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -26,14 +27,6 @@ pub const EVENT_TYPES: [&str; 11] = [
     "rollout.completed",
 ];
 pub const SCHEMA_VERSION: u32 = 1;
-
-#[derive(Debug, thiserror::Error)]
-pub enum EventDecodeError {
-    #[error("{0:?} is not a rollout event type")]
-    UnknownType(String),
-    #[error("malformed rollout event: {0}")]
-    Malformed(#[from] serde_json::Error),
-}
 
 /// A device as one token: `<site>:<device>`.
 pub type DeviceKey = String;

@@ -1,6 +1,7 @@
 //! The deployment service's pure rules: wave planning, health gates, the rollout aggregate,
 //! target selection, the desired state a rollout implies, and evidence from measured errors.
 
+pub mod aggregate;
 pub mod desired;
 pub mod events;
 pub mod evidence;
@@ -9,6 +10,7 @@ pub mod plan;
 pub mod rollout;
 pub mod targets;
 
+pub use aggregate::upcasters;
 pub use desired::{Held, Intent, Write, intents, write_for};
 pub use events::{AGGREGATE_KIND, DeviceKey, RolloutEvent, Started};
 pub use evidence::evidence;

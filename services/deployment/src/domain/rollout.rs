@@ -79,6 +79,14 @@ pub enum RolloutError {
 }
 
 impl Rollout {
+    /// Completed, rolled back or cancelled: nothing more happens to it.
+    pub fn is_finished(&self) -> bool {
+        matches!(
+            self.status,
+            Some(Status::Completed | Status::RolledBack | Status::Cancelled)
+        )
+    }
+
     pub fn current_wave_devices(&self) -> &[DeviceKey] {
         match &self.started {
             Some(s) => wave_devices(&s.targets, &s.strategy, self.wave),

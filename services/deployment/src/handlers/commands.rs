@@ -10,6 +10,7 @@ use std::time::Duration;
 use async_nats::jetstream::Context;
 use edgeops_contracts::Actor;
 use edgeops_contracts::deployment::device_aggregate_id;
+use edgeops_eventsourcing::{ExecError, Expect, Provenance};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -19,17 +20,17 @@ use crate::domain::targets::live::Liveness;
 use crate::domain::targets::{
     live_within, named_devices, previous_versions, select_sites, target_devices,
 };
-use crate::domain::{Command, Current, DeviceKey, GateSettings, RolloutError, TargetError, decide};
+use crate::domain::{Command, Current, DeviceKey, GateSettings, RolloutError, TargetError};
 use crate::effects::{EffectError, Effects};
-use crate::eventstore::{EventStore, ExecError, Expect, uncaused};
 use crate::fleet;
 use crate::projection::queries;
+use crate::rollouts::{self, RolloutRecord, RolloutStore};
 
 /// What the commands need.
 pub struct Deps {
     pub js: Context,
     pub pool: PgPool,
-    pub store: Arc<EventStore>,
+    pub store: Arc<RolloutStore>,
     pub effects: Arc<Effects>,
     /// The live window a start request gets unless it names its own.
     pub live_within: Duration,
@@ -75,7 +76,7 @@ fn rollout_error(id: Uuid, err: RolloutError) -> CommandError {
 fn exec_error(id: Uuid, err: ExecError<RolloutError>) -> CommandError {
     match err {
         ExecError::Decide(err) => rollout_error(id, err),
-        err @ ExecError::MovedOn { .. } => CommandError::Conflict(format!("rollout {id}: {err}")),
+        err @ ExecError::MovedOn(_) => CommandError::Conflict(format!("rollout {id}: {err}")),
         ExecError::Store(err) => unavailable(err),
     }
 }
@@ -182,9 +183,12 @@ pub async fn start(deps: &Deps, request: &StartRequest) -> Result<StartReply, Co
     };
     let (loaded, events) = deps
         .store
-        .execute(id, &actor, &uncaused, Expect::Latest, |loaded| {
-            decide(&loaded.state, command.clone())
-        })
+        .handle(
+            &id.to_string(),
+            command,
+            &Provenance::by(&actor).in_flow(id),
+            Expect::Latest,
+        )
         .await
         .map_err(|e| exec_error(id, e))?;
     deps.effects.after(id, &loaded.state, &events).await;
@@ -216,11 +220,15 @@ pub async fn start(deps: &Deps, request: &StartRequest) -> Result<StartReply, Co
 /// A device may be in one unfinished rollout at a time: two would fight over its key.
 async fn refuse_overlap(deps: &Deps, keys: &[DeviceKey]) -> Result<(), CommandError> {
     let mut active = queries::active_ids(&deps.pool).await.map_err(unavailable)?;
-    active.extend(deps.store.cached_ids());
+    active.extend(rollouts::cached_ids(&deps.store));
     active.sort();
     active.dedup();
     for other in active {
-        let loaded = deps.store.load(other).await.map_err(unavailable)?;
+        let loaded = deps
+            .store
+            .load(&other.to_string())
+            .await
+            .map_err(unavailable)?;
         if loaded.is_finished() {
             continue;
         }
@@ -256,9 +264,12 @@ pub async fn act(deps: &Deps, act: Act, request: &ActRequest) -> Result<ActReply
     let expect = Expect::Operator(request.expected_sequence);
     let (loaded, events) = deps
         .store
-        .execute(id, &actor, &uncaused, expect, |loaded| {
-            decide(&loaded.state, command.clone())
-        })
+        .handle(
+            &id.to_string(),
+            command,
+            &Provenance::by(&actor).in_flow(id),
+            expect,
+        )
         .await
         .map_err(|e| exec_error(id, e))?;
     deps.effects.after(id, &loaded.state, &events).await;

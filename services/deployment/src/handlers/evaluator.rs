@@ -12,6 +12,7 @@ use std::time::Duration;
 use chrono::Utc;
 use edgeops_contracts::Actor;
 use edgeops_evaluation::Comparison;
+use edgeops_eventsourcing::{ExecError, Expect, Provenance};
 use edgeops_features::FeatureSpec;
 use sqlx::PgPool;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -22,14 +23,14 @@ use crate::SERVICE_NAME;
 use crate::config::DeploymentConfig;
 use crate::domain::{Command, RolloutEvent, decide, evidence, needs_live_error};
 use crate::effects::Effects;
-use crate::eventstore::{EventStore, ExecError, Expect, uncaused};
 use crate::live_error::{live_comparison, prune_forecasts};
 use crate::projection::queries;
+use crate::rollouts::{self, RolloutRecord, RolloutStore};
 
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 pub struct Evaluator {
-    pub store: Arc<EventStore>,
+    pub store: Arc<RolloutStore>,
     pub effects: Arc<Effects>,
     pub pool: PgPool,
     pub config: DeploymentConfig,
@@ -97,7 +98,7 @@ impl Evaluator {
     /// Writes the intended desired state of every rollout marked for it.
     async fn repair(&self) {
         for id in self.effects.take_dirty() {
-            let repaired = match self.store.load(id).await {
+            let repaired = match self.store.load(&id.to_string()).await {
                 Ok(loaded) => self
                     .effects
                     .reconcile(id, &loaded.state)
@@ -125,7 +126,7 @@ impl Evaluator {
                 Vec::new()
             }
         };
-        ids.extend(self.store.cached_ids());
+        ids.extend(rollouts::cached_ids(&self.store));
         ids.sort();
         ids.dedup();
         ids
@@ -158,8 +159,12 @@ impl Evaluator {
 
     #[tracing::instrument(name = "edgeops.deployment.evaluate", skip(self), fields(rollout = %id))]
     async fn evaluate(&self, id: Uuid) -> Result<(), String> {
-        let loaded = self.store.load(id).await.map_err(|e| e.to_string())?;
-        let (Some(started), Some(wave_start)) = (&loaded.state.started, loaded.wave_started_at)
+        let loaded = self
+            .store
+            .load(&id.to_string())
+            .await
+            .map_err(|e| e.to_string())?;
+        let (Some(started), Some(wave_start)) = (&loaded.state.started, loaded.wave_started_at())
         else {
             return Ok(());
         };
@@ -193,18 +198,23 @@ impl Evaluator {
         let actor = Actor::Service(SERVICE_NAME.into());
         let executed = self
             .store
-            .execute(id, &actor, &uncaused, Expect::Once, |now| {
-                // Evidence belongs to the state it was measured on.
-                if now.last_sequence != measured_at {
-                    return Ok(vec![]);
-                }
-                decide(&now.state, Command::Evaluate(measured.clone()))
-            })
+            .execute(
+                &id.to_string(),
+                &Provenance::by(&actor).in_flow(id),
+                Expect::Once,
+                |now| {
+                    // Evidence belongs to the state it was measured on.
+                    if now.last_sequence != measured_at {
+                        return Ok(vec![]);
+                    }
+                    decide(&now.state, Command::Evaluate(measured.clone()))
+                },
+            )
             .await;
         let (after, events) = match executed {
             Ok(done) => done,
             // Reports landed meanwhile: judged again on the next tick.
-            Err(ExecError::MovedOn { .. }) => return Ok(()),
+            Err(ExecError::MovedOn(_)) => return Ok(()),
             Err(err) => return Err(err.to_string()),
         };
         for event in &events {

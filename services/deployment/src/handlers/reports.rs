@@ -13,15 +13,17 @@ use edgeops_bus::Outcome;
 use edgeops_contracts::deployment::{ModelApplied, ModelRefused, device_aggregate_id};
 use edgeops_contracts::envelope::EventData;
 use edgeops_contracts::{Actor, EventEnvelope, RejectCode, Rejection};
+use edgeops_eventsourcing::{ExecError, Expect, Provenance};
 use uuid::Uuid;
 
 use crate::SERVICE_NAME;
+use crate::domain::upcasters;
 use crate::domain::{Command, DeviceKey, RolloutError, RolloutEvent, apply, decide};
 use crate::effects::Effects;
-use crate::eventstore::{EventStore, ExecError, Expect, upcasters};
+use crate::rollouts::RolloutStore;
 
 pub struct ReportsHandler {
-    pub store: Arc<EventStore>,
+    pub store: Arc<RolloutStore>,
     pub effects: Arc<Effects>,
 }
 
@@ -139,9 +141,12 @@ impl ReportsHandler {
         let actor = Actor::Service(SERVICE_NAME.into());
         let executed = self
             .store
-            .execute(rollout, &actor, &cause, Expect::Latest, |loaded| {
-                decide_all(&loaded.state, &commands)
-            })
+            .execute(
+                &rollout.to_string(),
+                &Provenance::by(&actor).in_flow(rollout).cause_of(&cause),
+                Expect::Latest,
+                |loaded| decide_all(&loaded.state, &commands),
+            )
             .await;
         match executed {
             Ok((loaded, events)) => {

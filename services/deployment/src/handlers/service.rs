@@ -71,7 +71,7 @@ pub async fn answer(deps: &Deps, endpoint: &str, payload: &[u8]) -> Result<Vec<u
             let request: StatusRequest = body(payload, r#"{"rollout"}"#)?;
             let loaded = deps
                 .store
-                .load(request.rollout)
+                .load(&request.rollout.to_string())
                 .await
                 .map_err(|e| error(codes::UNAVAILABLE, e.to_string()))?;
             match status_of(request.rollout, &loaded) {

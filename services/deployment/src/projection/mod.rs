@@ -6,27 +6,34 @@
 pub mod queries;
 
 use async_nats::jetstream::Context;
-use edgeops_bus::{HistoryError, read_subject};
-use edgeops_contracts::envelope::EventMeta;
-use edgeops_contracts::{streams, subjects};
+use edgeops_eventsourcing::{Applied, Projection, Recorded, column};
+pub use edgeops_eventsourcing::{ProjectionError, RebuildReport};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::{AGGREGATE_KIND, RolloutEvent, Status};
-use crate::eventstore::{decode, describe};
+use crate::domain::{Rollout, RolloutEvent, Status};
+use crate::rollouts::describe;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ProjectionError {
-    #[error("postgres: {0}")]
-    Postgres(#[from] sqlx::Error),
-    #[error("reading the stream: {0}")]
-    History(#[from] HistoryError),
-    #[error("{0:?} is not a rollout id")]
-    BadAggregateId(String),
-    #[error("encoding a column: {0}")]
-    Encode(#[from] serde_json::Error),
-    #[error("a stored value does not fit: {0}")]
-    Corrupt(String),
+/// `deployment.rollouts`, one row per rollout, written from its events.
+pub struct DeploymentProjection;
+
+impl Projection for DeploymentProjection {
+    type Aggregate = Rollout;
+    const TABLES: &'static str = "deployment.rollouts";
+
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        recorded: &Recorded<RolloutEvent>,
+    ) -> Result<Applied, ProjectionError> {
+        apply_in(conn, recorded).await
+    }
+}
+
+/// Empties the table and replays every rollout event, in one transaction: the live consumer
+/// waits on the table meanwhile, and its later updates are guarded by sequence.
+pub async fn rebuild(pool: &PgPool, js: &Context) -> Result<RebuildReport, ProjectionError> {
+    edgeops_eventsourcing::rebuild(&DeploymentProjection, pool, js).await
 }
 
 /// A status as stored (`running`, `rolled_back`, ...).
@@ -37,67 +44,16 @@ pub fn status_text(status: Status) -> String {
     }
 }
 
-fn int(value: u64, what: &str) -> Result<i64, ProjectionError> {
-    i64::try_from(value).map_err(|_| ProjectionError::Corrupt(format!("{what} {value}")))
-}
-
-fn int4(value: usize, what: &str) -> Result<i32, ProjectionError> {
-    i32::try_from(value).map_err(|_| ProjectionError::Corrupt(format!("{what} {value}")))
-}
-
-/// Applies one event in its own transaction.
-pub async fn apply_event(
-    pool: &PgPool,
-    sequence: u64,
-    meta: &EventMeta,
-    event: &RolloutEvent,
-) -> Result<(), ProjectionError> {
-    let mut conn = pool.acquire().await?;
-    apply_in(&mut conn, sequence, meta, event).await
-}
-
-/// What a rebuild replayed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RebuildReport {
-    pub applied: u64,
-    /// Unreadable events (the live consumer dead-letters them too).
-    pub skipped: u64,
-}
-
-/// Empties the table and replays every rollout event, in one transaction: the live consumer
-/// waits on the table meanwhile, and its later updates are guarded by sequence.
-pub async fn rebuild(pool: &PgPool, js: &Context) -> Result<RebuildReport, ProjectionError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("TRUNCATE deployment.rollouts")
-        .execute(&mut *tx)
-        .await?;
-    let subject = subjects::all_aggregate_events(AGGREGATE_KIND);
-    let mut report = RebuildReport::default();
-    for (sequence, bytes) in read_subject(js, streams::EVENTS, &subject).await? {
-        match decode(&bytes) {
-            Ok((meta, event)) => {
-                apply_in(&mut tx, sequence, &meta, &event).await?;
-                report.applied += 1;
-            }
-            Err(err) => {
-                tracing::warn!(sequence, error = %err, "rebuild skips an unreadable event");
-                report.skipped += 1;
-            }
-        }
-    }
-    tx.commit().await?;
-    Ok(report)
-}
-
 async fn apply_in(
     conn: &mut PgConnection,
-    sequence: u64,
-    meta: &EventMeta,
-    event: &RolloutEvent,
-) -> Result<(), ProjectionError> {
-    let id = Uuid::parse_str(&meta.aggregate_id)
-        .map_err(|_| ProjectionError::BadAggregateId(meta.aggregate_id.clone()))?;
-    let sequence = int(sequence, "stream sequence")?;
+    recorded: &Recorded<RolloutEvent>,
+) -> Result<Applied, ProjectionError> {
+    let (meta, event) = (&recorded.meta, &recorded.event);
+    let sequence: i64 = column(recorded.sequence, "stream sequence")?;
+    let id = Uuid::parse_str(&meta.aggregate_id).map_err(|_| ProjectionError::BadAggregateId {
+        id: meta.aggregate_id.clone(),
+        expected: "rollout id",
+    })?;
     let actor = serde_json::to_value(&meta.actor)?;
     if let RolloutEvent::Started(s) = event {
         let waves = s.strategy.cumulative_counts(s.targets.len()).len();
@@ -110,16 +66,16 @@ async fn apply_in(
         )
         .bind(id)
         .bind(&s.model)
-        .bind(int4(s.version as usize, "version")?)
-        .bind(int4(waves, "waves")?)
-        .bind(int4(s.targets.len(), "targets")?)
+        .bind(column::<i32, _>(s.version, "version")?)
+        .bind(column::<i32, _>(waves, "waves")?)
+        .bind(column::<i32, _>(s.targets.len(), "targets")?)
         .bind(&actor)
         .bind(&meta.event_type)
         .bind(meta.occurred_at)
         .bind(sequence)
         .execute(&mut *conn)
         .await?;
-        return Ok(());
+        return Ok(Applied::New);
     }
     // Each event's change to the row: (status, wave, switched, applied, failed, reason);
     // `None` leaves the column as it is.
@@ -169,8 +125,8 @@ async fn apply_in(
     .bind(id)
     .bind(sequence)
     .bind(status.map(status_text))
-    .bind(wave.map(|w| int4(w, "wave")).transpose()?)
-    .bind(int4(switched, "switched")?)
+    .bind(wave.map(|w| column::<i32, _>(w, "wave")).transpose()?)
+    .bind(column::<i32, _>(switched, "switched")?)
     .bind(applied)
     .bind(failed)
     .bind(reason)
@@ -181,6 +137,7 @@ async fn apply_in(
     .await?;
     if updated.rows_affected() == 0 {
         tracing::debug!(rollout = %id, sequence, "event already projected (or before its start)");
+        return Ok(Applied::Duplicate);
     }
-    Ok(())
+    Ok(Applied::New)
 }

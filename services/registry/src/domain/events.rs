@@ -7,6 +7,8 @@ use edgeops_artifacts::{ArtifactRef, FeatureSpecRef, Lineage, SignedManifest};
 use edgeops_contracts::envelope::EventData;
 use edgeops_contracts::upcast::Upcasters;
 use edgeops_contracts::{Actor, EventEnvelope, EventMeta};
+use edgeops_eventsourcing::DomainEvent;
+pub use edgeops_eventsourcing::EventDecodeError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -100,11 +102,33 @@ macro_rules! event_data {
                 envelope: EventEnvelope<Value>,
             ) -> Result<(EventMeta, Self), EventDecodeError> {
                 let EventEnvelope { meta, data } = envelope;
-                let event = match meta.event_type.as_str() {
+                let event = Self::from_data(&meta.event_type, data)?;
+                Ok((meta, event))
+            }
+        }
+
+        impl DomainEvent for ModelVersionEvent {
+            fn event_type(&self) -> &'static str {
+                ModelVersionEvent::event_type(self)
+            }
+
+            fn schema_version(&self) -> u32 {
+                match self {
+                    $(ModelVersionEvent::$payload(_) => $payload::SCHEMA_VERSION,)*
+                }
+            }
+
+            fn to_data(&self) -> Result<Value, serde_json::Error> {
+                match self {
+                    $(ModelVersionEvent::$payload(data) => serde_json::to_value(data),)*
+                }
+            }
+
+            fn from_data(event_type: &str, data: Value) -> Result<Self, EventDecodeError> {
+                Ok(match event_type {
                     $($event_type => ModelVersionEvent::$payload(serde_json::from_value(data)?),)*
                     other => return Err(EventDecodeError::UnknownType(other.to_owned())),
-                };
-                Ok((meta, event))
+                })
             }
         }
 
@@ -132,14 +156,6 @@ event_data! {
     ManifestSigned => "model_version.manifest_signed",
     StageChanged => "model_version.stage_changed",
     GateFailed => "model_version.gate_failed",
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum EventDecodeError {
-    #[error("{0:?} is not a model-version event type")]
-    UnknownType(String),
-    #[error("malformed model-version event: {0}")]
-    Malformed(#[from] serde_json::Error),
 }
 
 fn untyped<T: EventData>(

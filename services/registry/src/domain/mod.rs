@@ -15,8 +15,10 @@
 //! | [`decide`]  | the decision function                                        |
 //! | [`model`]   | a view over all versions of a model: current prod per scope  |
 //! | [`allocation`] | the `model` aggregate: version numbers, one per training run |
+//! | [`aggregates`] | both aggregates as the event-sourcing kit runs them, upcasters |
 //! | [`registration`] | a completed training run as a registration, step by step |
 
+pub mod aggregates;
 pub mod allocation;
 pub mod commands;
 pub mod decide;
@@ -35,6 +37,7 @@ mod proptests;
 #[cfg(test)]
 mod test_support;
 
+pub use aggregates::{VersionsExhausted, upcasters};
 pub use allocation::{
     Allocation, Allocations, MODEL_AGGREGATE, VersionAllocated, register_allocation_upcasters,
 };

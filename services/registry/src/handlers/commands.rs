@@ -8,11 +8,17 @@ use chrono::Utc;
 use edgeops_contracts::Actor;
 
 use crate::api::{ArchiveRequest, CommandReply, PromoteRequest, codes};
+use edgeops_eventsourcing::{EventStore, Loaded, Provenance, StoreError};
+
 use crate::domain::{
-    Command, DomainError, ModelName, ModelVersionEvent, ModelVersionKey, Stage, apply, decide,
-    prod_summary_for,
+    Command, DomainError, ModelName, ModelVersionEvent, ModelVersionKey, ModelVersionState, Stage,
+    decide, prod_summary_for,
 };
-use crate::eventstore::{EventStoreError, Loaded, append, load_model_versions, load_version};
+
+/// Model versions in the `EVENTS` stream, one subject per version.
+pub fn versions(js: &Context) -> EventStore<ModelVersionState> {
+    EventStore::new(js.clone())
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
@@ -45,8 +51,8 @@ impl CommandError {
     }
 }
 
-impl From<EventStoreError> for CommandError {
-    fn from(err: EventStoreError) -> Self {
+impl From<StoreError> for CommandError {
+    fn from(err: StoreError) -> Self {
         if err.is_conflict() {
             CommandError::MovedOn(err.to_string())
         } else {
@@ -84,8 +90,11 @@ fn operator(actor: &str) -> Result<Actor, CommandError> {
     Ok(Actor::User(actor.to_owned()))
 }
 
-async fn load_registered(js: &Context, key: &ModelVersionKey) -> Result<Loaded, CommandError> {
-    let loaded = load_version(js, key).await?;
+async fn load_registered(
+    js: &Context,
+    key: &ModelVersionKey,
+) -> Result<Loaded<ModelVersionState>, CommandError> {
+    let loaded = versions(js).load(&key.aggregate_id()).await?;
     if loaded.state.version().is_none() {
         return Err(CommandError::NotFound(format!("{key} is not registered")));
     }
@@ -104,8 +113,8 @@ pub async fn promote(js: &Context, request: &PromoteRequest) -> Result<CommandRe
     let loaded = load_registered(js, &key).await?;
     let current_prod = match (request.to, loaded.state.version()) {
         (Stage::Prod, Some(candidate)) => {
-            let versions = load_model_versions(js, &key.model).await?;
-            prod_summary_for(candidate, &versions)
+            let versions = versions(js).load_under(key.model.as_str()).await?;
+            prod_summary_for(candidate, versions.values())
         }
         _ => None,
     };
@@ -135,12 +144,14 @@ pub async fn archive(js: &Context, request: &ArchiveRequest) -> Result<CommandRe
 pub async fn decide_and_append(
     js: &Context,
     key: &ModelVersionKey,
-    loaded: &Loaded,
+    loaded: &Loaded<ModelVersionState>,
     command: Command,
     actor: &Actor,
 ) -> Result<CommandReply, CommandError> {
     let events = decide(&loaded.state, command).map_err(|e| domain_error(key, e))?;
-    let sequence = append(js, key, events.clone(), loaded.last_sequence, actor, None).await?;
+    let appended = versions(js)
+        .append(&key.aggregate_id(), loaded, &events, &Provenance::by(actor))
+        .await?;
     let refusals: Vec<&str> = events
         .iter()
         .filter_map(|e| match e {
@@ -161,15 +172,15 @@ pub async fn decide_and_append(
             _ => None,
         })
         .unwrap_or_default();
-    let state = events.iter().fold(loaded.state.clone(), apply);
-    let stage = state
+    let stage = appended
+        .state
         .stage()
         .ok_or_else(|| CommandError::NotFound(format!("{key} is not registered")))?;
     Ok(CommandReply {
         model: key.model.to_string(),
         version: key.version,
         stage,
-        sequence,
+        sequence: appended.last_sequence,
         reason,
     })
 }

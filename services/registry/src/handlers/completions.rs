@@ -20,13 +20,13 @@ use edgeops_contracts::{Actor, RejectCode, Rejection};
 use tracing::Instrument;
 use uuid::Uuid;
 
+use edgeops_eventsourcing::{EventStore, ExecError, Expect, Provenance, StoreError};
+
 use crate::domain::{
-    Allocation, Command, ModelName, ModelVersionKey, Stage, Step, apply, decide, next_step,
-    precheck, proposal,
+    Allocations, Command, ModelName, ModelVersionKey, Stage, Step, VersionsExhausted, decide,
+    next_step, precheck, proposal, upcasters,
 };
-use crate::eventstore::{
-    EventStoreError, append, load_allocations, load_version, record_allocation, upcasters,
-};
+use crate::handlers::commands::versions;
 
 /// Appends tried per completion before it is handed back for a later delivery: each conflict
 /// means another writer made progress, so a handful is plenty.
@@ -44,9 +44,11 @@ enum RegisterError {
     #[error("{0}")]
     Refused(String),
     #[error(transparent)]
-    Store(#[from] EventStoreError),
+    Store(#[from] StoreError),
     #[error("gave up after {ATTEMPTS} conflicting appends")]
     Busy,
+    #[error(transparent)]
+    Allocation(ExecError<VersionsExhausted>),
 }
 
 fn actor() -> Actor {
@@ -120,9 +122,14 @@ impl CompletionsHandler {
         tracing::Span::current().record("version", version);
         let key = ModelVersionKey { model, version };
         let proposal = proposal(done, version).map_err(RegisterError::Refused)?;
-        let mut loaded = load_version(&self.js, &key).await?;
+        let id = key.aggregate_id();
+        let store = versions(&self.js);
+        let actor = actor();
+        let provenance = Provenance::by(&actor).caused_by(Some(cause));
+        let mut loaded = store.load(&id).await?;
         for _ in 0..ATTEMPTS {
-            let command = match next_step(&loaded.state, &loaded.events, self.auto_stage) {
+            let events: Vec<_> = loaded.events().cloned().collect();
+            let command = match next_step(&loaded.state, &events, self.auto_stage) {
                 Step::Done => {
                     tracing::info!(%key, stage = ?loaded.state.stage(), "model version registered");
                     return Ok(());
@@ -136,29 +143,16 @@ impl CompletionsHandler {
                 Step::AutoStage => Command::Promote {
                     to: Stage::Staging,
                     current_prod: None,
-                    actor: actor(),
+                    actor: actor.clone(),
                     at: Utc::now(),
                 },
             };
             let events = decide(&loaded.state, command)
                 .map_err(|e| RegisterError::Refused(e.to_string()))?;
-            let appended = append(
-                &self.js,
-                &key,
-                events.clone(),
-                loaded.last_sequence,
-                &actor(),
-                Some(cause),
-            )
-            .await;
-            match appended {
-                Ok(sequence) => {
-                    loaded.state = events.iter().fold(loaded.state, apply);
-                    loaded.events.extend(events);
-                    loaded.last_sequence = sequence;
-                }
+            match store.append(&id, &loaded, &events, &provenance).await {
+                Ok(next) => loaded = next,
                 // Another delivery of this completion got there first: see what it recorded.
-                Err(err) if err.is_conflict() => loaded = load_version(&self.js, &key).await?,
+                Err(err) if err.is_conflict() => loaded = store.load(&id).await?,
                 Err(err) => return Err(err.into()),
             }
         }
@@ -190,25 +184,20 @@ impl CompletionsHandler {
         model: &ModelName,
         run: Uuid,
     ) -> Result<u32, RegisterError> {
-        for _ in 0..ATTEMPTS {
-            let (allocations, last) = load_allocations(&self.js, model).await?;
-            let event = match allocations.allocate(run) {
-                None => {
-                    return Err(RegisterError::Refused(format!(
-                        "model {model} has used every version number"
-                    )));
-                }
-                Some(Allocation::Existing(version)) => return Ok(version),
-                Some(Allocation::New(event)) => event,
-            };
-            let version = event.version;
-            match record_allocation(&self.js, model, event, last, &actor(), Some(cause)).await {
-                Ok(_) => return Ok(version),
-                // Another registration took the number (or this run's own earlier attempt did).
-                Err(err) if err.is_conflict() => continue,
-                Err(err) => return Err(err.into()),
-            }
+        let actor = actor();
+        let provenance = Provenance::by(&actor).caused_by(Some(cause));
+        let allocated = EventStore::<Allocations>::new(self.js.clone())
+            .handle(model.as_str(), run, &provenance, Expect::Latest)
+            .await;
+        match allocated {
+            Ok((loaded, _)) => loaded
+                .state
+                .version_of(run)
+                .ok_or_else(|| RegisterError::Refused(format!("run {run} got no version"))),
+            Err(ExecError::Decide(VersionsExhausted)) => Err(RegisterError::Refused(format!(
+                "model {model} has used every version number"
+            ))),
+            Err(err) => Err(RegisterError::Allocation(err)),
         }
-        Err(RegisterError::Busy)
     }
 }

@@ -1,7 +1,7 @@
 //! One file per way work reaches the registry: completed training runs (registration), its
-//! own events (the projection), operator commands and queries (the micro service).
+//! operator commands and queries (the micro service). Its own events reach the projection
+//! through the event-sourcing kit's consumer.
 
 pub mod commands;
 pub mod completions;
-pub mod projection;
 pub mod service;

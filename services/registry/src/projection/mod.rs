@@ -7,90 +7,34 @@
 pub mod queries;
 
 use async_nats::jetstream::Context;
-use edgeops_bus::{HistoryError, read_subject};
-use edgeops_contracts::envelope::EventMeta;
-use edgeops_contracts::{streams, subjects};
+pub use edgeops_eventsourcing::{Applied, ProjectionError, RebuildReport};
+use edgeops_eventsourcing::{Projection, Recorded, column};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 
-use crate::domain::{AGGREGATE_KIND, ModelVersionEvent, ModelVersionKey};
-use crate::eventstore::decode_version_event;
+use crate::domain::{ModelVersionEvent, ModelVersionKey, ModelVersionState};
 
-#[derive(Debug, thiserror::Error)]
-pub enum ProjectionError {
-    #[error("postgres: {0}")]
-    Postgres(#[from] sqlx::Error),
-    #[error("reading the stream: {0}")]
-    History(#[from] HistoryError),
-    #[error("{0:?} is not a model-version id (<model>.<version>)")]
-    BadAggregateId(String),
-    #[error("encoding a column: {0}")]
-    Encode(#[from] serde_json::Error),
-    #[error("a stored value does not fit: {0}")]
-    Corrupt(String),
-}
+/// The registry's tables, written from model-version events.
+pub struct RegistryProjection;
 
-/// What applying one event did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Applied {
-    New,
-    /// Applied before (redelivery, replay): nothing changed.
-    Duplicate,
-    /// No registration precedes it (only a hand-written stream has such events): recorded in
-    /// the ledger and otherwise ignored, as the aggregate itself ignores it.
-    Orphan,
-}
+impl Projection for RegistryProjection {
+    type Aggregate = ModelVersionState;
+    const TABLES: &'static str = "registry.gate_failures, registry.stage_changes, \
+        registry.model_versions, registry.models, registry.applied_events";
 
-/// Applies one event, in its own transaction.
-pub async fn apply_event(
-    pool: &PgPool,
-    sequence: u64,
-    meta: &EventMeta,
-    event: &ModelVersionEvent,
-) -> Result<Applied, ProjectionError> {
-    let mut tx = pool.begin().await?;
-    let applied = apply_in(&mut tx, sequence, meta, event).await?;
-    tx.commit().await?;
-    Ok(applied)
-}
-
-/// What a rebuild replayed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RebuildReport {
-    pub applied: u64,
-    /// Events the live consumer dead-letters too (unreadable), so they are left out alike.
-    pub skipped: u64,
-}
-
-/// Empties every registry table and replays all model-version events, in one transaction.
-///
-/// The stream is read only after `TRUNCATE` holds the tables: the live projection consumer
-/// then waits for this transaction, so every event it applied before is in what is read here,
-/// and what it applies after commits finds the ledger already holding everything replayed.
-pub async fn rebuild(pool: &PgPool, js: &Context) -> Result<RebuildReport, ProjectionError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query(
-        "TRUNCATE registry.gate_failures, registry.stage_changes, registry.model_versions,
-                  registry.models, registry.applied_events",
-    )
-    .execute(&mut *tx)
-    .await?;
-    let subject = subjects::all_aggregate_events(AGGREGATE_KIND);
-    let mut report = RebuildReport::default();
-    for (sequence, bytes) in read_subject(js, streams::EVENTS, &subject).await? {
-        match decode_version_event(&bytes) {
-            Ok((meta, event)) => {
-                apply_in(&mut tx, sequence, &meta, &event).await?;
-                report.applied += 1;
-            }
-            Err(err) => {
-                tracing::warn!(sequence, error = %err, "rebuild skips an unreadable event");
-                report.skipped += 1;
-            }
-        }
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        recorded: &Recorded<ModelVersionEvent>,
+    ) -> Result<Applied, ProjectionError> {
+        apply_in(conn, recorded).await
     }
-    tx.commit().await?;
-    Ok(report)
+}
+
+/// Empties every registry table and replays all model-version events, in one transaction
+/// (see [`edgeops_eventsourcing::rebuild`] for why this is safe while the service runs).
+pub async fn rebuild(pool: &PgPool, js: &Context) -> Result<RebuildReport, ProjectionError> {
+    edgeops_eventsourcing::rebuild(&RegistryProjection, pool, js).await
 }
 
 /// A value's serde text (`"staging"` -> `staging`): how stages and gates are stored.
@@ -102,21 +46,24 @@ fn text<T: Serialize>(value: &T) -> Result<String, ProjectionError> {
 }
 
 fn int(value: u64, what: &str) -> Result<i64, ProjectionError> {
-    i64::try_from(value).map_err(|_| ProjectionError::Corrupt(format!("{what} {value}")))
+    column(value, what)
 }
 
 fn int4(value: u32, what: &str) -> Result<i32, ProjectionError> {
-    i32::try_from(value).map_err(|_| ProjectionError::Corrupt(format!("{what} {value}")))
+    column(value, what)
 }
 
 async fn apply_in(
     tx: &mut PgConnection,
-    sequence: u64,
-    meta: &EventMeta,
-    event: &ModelVersionEvent,
+    recorded: &Recorded<ModelVersionEvent>,
 ) -> Result<Applied, ProjectionError> {
-    let key = ModelVersionKey::from_aggregate_id(&meta.aggregate_id)
-        .ok_or_else(|| ProjectionError::BadAggregateId(meta.aggregate_id.clone()))?;
+    let (sequence, meta, event) = (recorded.sequence, &recorded.meta, &recorded.event);
+    let key = ModelVersionKey::from_aggregate_id(&meta.aggregate_id).ok_or_else(|| {
+        ProjectionError::BadAggregateId {
+            id: meta.aggregate_id.clone(),
+            expected: "model-version id (<model>.<version>)",
+        }
+    })?;
     let (model, version) = (key.model.as_str(), int4(key.version, "version")?);
     let recorded = sqlx::query(
         "INSERT INTO registry.applied_events
