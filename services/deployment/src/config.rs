@@ -1,3 +1,4 @@
+use edgeops_service_host::{DatabaseArgs, HubArgs};
 use std::time::Duration;
 
 use crate::domain::targets::live::{DEFAULT_LIVE_WITHIN, parse_within};
@@ -5,20 +6,10 @@ use crate::domain::targets::live::{DEFAULT_LIVE_WITHIN, parse_within};
 /// Deployment's settings; every flag also reads an `EDGEOPS_*` environment variable.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DeploymentConfig {
-    /// NATS URL of the hub.
-    #[arg(
-        long,
-        env = "EDGEOPS_NATS_URL",
-        default_value = "nats://127.0.0.1:4222"
-    )]
-    pub nats_url: String,
-    /// Postgres URL (the deployment schema is created by migrations on start).
-    #[arg(
-        long,
-        env = "EDGEOPS_DATABASE_URL",
-        default_value = "postgres://postgres:postgres@127.0.0.1:5432/edgeops"
-    )]
-    pub database_url: String,
+    #[command(flatten)]
+    pub hub: HubArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// How often running rollouts are judged by their gates, in milliseconds.
     #[arg(long, env = "EDGEOPS_DEPLOYMENT_TICK_MS", default_value_t = 1_000)]
     pub tick_ms: u64,
@@ -56,8 +47,8 @@ impl DeploymentConfig {
     /// Settings for tests and the demo: everything local, gates judged every 100 ms.
     pub fn local(nats_url: impl Into<String>, database_url: impl Into<String>) -> Self {
         Self {
-            nats_url: nats_url.into(),
-            database_url: database_url.into(),
+            hub: HubArgs::new(nats_url),
+            database: DatabaseArgs::new(database_url),
             tick_ms: 100,
             reconcile_secs: 30,
             forecast_retention_hours: 48,

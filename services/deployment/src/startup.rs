@@ -1,21 +1,19 @@
-//! Builds deployment from its config and runs it until the shutdown future resolves; and the
-//! projection rebuild, which runs without the rest.
+//! Builds deployment from its config and runs it in the service host until the shutdown future
+//! resolves; and the projection rebuild, which runs without the rest.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use async_nats::jetstream;
 use edgeops_bus::topology::{
     DEPLOYMENT_FORECASTS_CONSUMER, DEPLOYMENT_PROJECTION_CONSUMER, DEPLOYMENT_REPORTS_CONSUMER,
-    hub_topology,
 };
 use edgeops_bus::{ConsumerRunner, RunnerConfig};
 use edgeops_contracts::streams;
 use edgeops_eventsourcing::ProjectionConsumer;
 use edgeops_registry::client::RegistryClient;
-use tokio_util::sync::CancellationToken;
+use edgeops_service_host::Host;
 
 use crate::config::DeploymentConfig;
 use crate::effects::Effects;
@@ -43,14 +41,14 @@ pub async fn run(
     config: DeploymentConfig,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
-    let client = edgeops_bus::connect(&config.nats_url, "edgeops-deployment").await?;
-    let js = jetstream::with_domain(client.clone(), streams::HUB_DOMAIN);
-    edgeops_bus::provision(&js, &hub_topology(&Default::default()))
-        .await
-        .context("provisioning hub streams")?;
-    let pool = edgeops_store::connect_and_migrate(&config.database_url, 8)
-        .await
-        .context("preparing Postgres")?;
+    let mut host = Host::builder(crate::SERVICE_NAME, &config.hub)
+        .start(&config.database, 8)
+        .await?;
+    let (client, js, pool) = (
+        host.client().clone(),
+        host.js().clone(),
+        host.pool().clone(),
+    );
     let kv = js
         .get_key_value(streams::DESIRED_BUCKET)
         .await
@@ -63,15 +61,15 @@ pub async fn run(
     ));
     // One worker each: reports of one rollout are recorded in order, and the projection is
     // written in stream order.
-    let reports = ConsumerRunner::new(
+    host.consume(ConsumerRunner::new(
         js.clone(),
         runner(streams::EVENTS, DEPLOYMENT_REPORTS_CONSUMER, 500, 50),
         ReportsHandler {
             store: store.clone(),
             effects: effects.clone(),
         },
-    );
-    let forecasts = ConsumerRunner::new(
+    ));
+    host.consume(ConsumerRunner::new(
         js.clone(),
         runner(
             streams::HUB_FORECASTS,
@@ -80,7 +78,7 @@ pub async fn run(
             100,
         ),
         ForecastsHandler { pool: pool.clone() },
-    );
+    ));
     let projection = ConsumerRunner::new(
         js.clone(),
         runner(streams::EVENTS, DEPLOYMENT_PROJECTION_CONSUMER, 1, 250),
@@ -89,7 +87,7 @@ pub async fn run(
             projection: DeploymentProjection,
         },
     );
-    let token = CancellationToken::new();
+    host.consume(projection);
     let deps = Arc::new(Deps {
         js: js.clone(),
         pool: pool.clone(),
@@ -97,52 +95,25 @@ pub async fn run(
         effects: effects.clone(),
         live_within: config.live_within,
     });
-    let micro = tokio::spawn(service::serve(client.clone(), deps, token.clone()));
+    host.micro(|client, stop| service::serve(client, deps, stop));
+    let tick_ms = config.tick_ms;
     let evaluator = Evaluator {
         store,
         effects,
-        pool: pool.clone(),
-        config: config.clone(),
+        pool,
+        config,
     };
-    let evaluating = tokio::spawn(evaluator.run(token.clone()));
-    tracing::info!(tick_ms = config.tick_ms, "deployment running");
-    let consuming = async {
-        let (reports, forecasts, projection) = tokio::join!(
-            reports.run(token.clone()),
-            forecasts.run(token.clone()),
-            projection.run(token.clone())
-        );
-        reports.and(forecasts).and(projection)
-    };
-    tokio::pin!(consuming);
-    let outcome = tokio::select! {
-        result = &mut consuming => result,
-        () = shutdown => {
-            tracing::info!("draining in-flight events and requests");
-            token.cancel();
-            consuming.await
-        }
-    };
-    token.cancel();
-    if let Err(err) = evaluating.await {
-        tracing::warn!(error = %err, "the evaluator task panicked");
-    }
-    match micro.await {
-        Ok(Err(err)) => tracing::warn!(error = %err, "stopping the micro service"),
-        Err(err) => tracing::warn!(error = %err, "the micro service task panicked"),
-        Ok(Ok(())) => {}
-    }
-    client.flush().await.context("flushing acks")?;
-    pool.close().await;
-    tracing::info!("deployment stopped");
-    outcome.map_err(Into::into)
+    host.spawn_helper("the evaluator", |stop| evaluator.run(stop));
+    tracing::info!(tick_ms, "deployment running");
+    Ok(host.run(shutdown).await?)
 }
 
 /// `edgeops-deployment rebuild-projection`: empties the projection and replays the stream.
 pub async fn rebuild_projection(config: &DeploymentConfig) -> anyhow::Result<RebuildReport> {
-    let client = edgeops_bus::connect(&config.nats_url, "edgeops-deployment-rebuild").await?;
-    let js = jetstream::with_domain(client.clone(), streams::HUB_DOMAIN);
-    let pool = edgeops_store::connect_and_migrate(&config.database_url, 2)
+    let (_client, js) = config.hub.connect("deployment-rebuild").await?;
+    let pool = config
+        .database
+        .connect_and_migrate(2)
         .await
         .context("preparing Postgres")?;
     let report = projection::rebuild(&pool, &js)

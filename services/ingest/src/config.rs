@@ -1,22 +1,13 @@
+use edgeops_service_host::{DatabaseArgs, HubArgs};
 use std::time::Duration;
 
 /// ingest's settings; every flag also reads an `EDGEOPS_*` environment variable.
 #[derive(Debug, Clone, clap::Args)]
 pub struct IngestConfig {
-    /// NATS URL of the hub.
-    #[arg(
-        long,
-        env = "EDGEOPS_NATS_URL",
-        default_value = "nats://127.0.0.1:4222"
-    )]
-    pub nats_url: String,
-    /// Postgres URL (the ingest schema is created by migrations on start).
-    #[arg(
-        long,
-        env = "EDGEOPS_DATABASE_URL",
-        default_value = "postgres://postgres:postgres@127.0.0.1:5432/edgeops"
-    )]
-    pub database_url: String,
+    #[command(flatten)]
+    pub hub: HubArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// Readings written per Postgres statement.
     #[arg(long, env = "EDGEOPS_INGEST_BATCH_SIZE", default_value_t = 1000)]
     pub batch_size: usize,
@@ -56,8 +47,8 @@ impl IngestConfig {
     /// Settings for tests and the demo: everything local, provisioning on.
     pub fn local(nats_url: impl Into<String>, database_url: impl Into<String>) -> Self {
         Self {
-            nats_url: nats_url.into(),
-            database_url: database_url.into(),
+            hub: HubArgs::new(nats_url),
+            database: DatabaseArgs::new(database_url),
             batch_size: 1000,
             batch_linger_ms: 50,
             concurrency: 2,

@@ -9,14 +9,8 @@ struct Cli {
     config: IngestConfig,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let _telemetry = edgeops_telemetry::init("ingest")?;
-    let result =
-        edgeops_ingest::run(cli.config, edgeops_telemetry::lifecycle::shutdown_signal()).await;
-    if let Err(err) = &result {
-        tracing::error!(error = format!("{err:#}"), "ingest failed");
-    }
-    result
+fn main() -> anyhow::Result<()> {
+    edgeops_service_host::main("ingest", |cli: Cli, stop| {
+        edgeops_ingest::run(cli.config, stop)
+    })
 }

@@ -1,22 +1,13 @@
 use edgeops_features::FeatureSpec;
+use edgeops_service_host::{DatabaseArgs, HubArgs};
 
 /// preprocessing's settings; every flag also reads an `EDGEOPS_*` environment variable.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PreprocessingConfig {
-    /// NATS URL of the hub.
-    #[arg(
-        long,
-        env = "EDGEOPS_NATS_URL",
-        default_value = "nats://127.0.0.1:4222"
-    )]
-    pub nats_url: String,
-    /// Postgres URL (the preprocessing schema is created by migrations on start).
-    #[arg(
-        long,
-        env = "EDGEOPS_DATABASE_URL",
-        default_value = "postgres://postgres:postgres@127.0.0.1:5432/edgeops"
-    )]
-    pub database_url: String,
+    #[command(flatten)]
+    pub hub: HubArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// Feature specification: `indoor_air` (rooms, 5-minute bins), `outdoor_pm25` (hourly) or
     /// `parking_occupancy` (half-hourly).
     #[arg(long, env = "EDGEOPS_FEATURE_SPEC", default_value = "indoor_air", value_parser = FeatureSpec::NAMES)]
@@ -32,8 +23,8 @@ pub struct PreprocessingConfig {
 impl PreprocessingConfig {
     pub fn local(nats_url: impl Into<String>, database_url: impl Into<String>) -> Self {
         Self {
-            nats_url: nats_url.into(),
-            database_url: database_url.into(),
+            hub: HubArgs::new(nats_url),
+            database: DatabaseArgs::new(database_url),
             spec: "indoor_air".into(),
             batch_size: 2000,
             concurrency: 2,

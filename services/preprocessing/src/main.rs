@@ -9,15 +9,8 @@ struct Cli {
     config: PreprocessingConfig,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let _telemetry = edgeops_telemetry::init("preprocessing")?;
-    let result =
-        edgeops_preprocessing::run(cli.config, edgeops_telemetry::lifecycle::shutdown_signal())
-            .await;
-    if let Err(err) = &result {
-        tracing::error!(error = format!("{err:#}"), "preprocessing failed");
-    }
-    result
+fn main() -> anyhow::Result<()> {
+    edgeops_service_host::main("preprocessing", |cli: Cli, stop| {
+        edgeops_preprocessing::run(cli.config, stop)
+    })
 }

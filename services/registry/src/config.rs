@@ -1,3 +1,4 @@
+use edgeops_service_host::{DatabaseArgs, HubArgs};
 use std::path::PathBuf;
 
 /// The registry's settings; every flag also reads an `EDGEOPS_*` environment variable. The
@@ -5,20 +6,10 @@ use std::path::PathBuf;
 /// that inject secrets as variables); it is deliberately not a flag, so it never shows in `ps`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RegistryConfig {
-    /// NATS URL of the hub.
-    #[arg(
-        long,
-        env = "EDGEOPS_NATS_URL",
-        default_value = "nats://127.0.0.1:4222"
-    )]
-    pub nats_url: String,
-    /// Postgres URL (the registry schema is created by migrations on start).
-    #[arg(
-        long,
-        env = "EDGEOPS_DATABASE_URL",
-        default_value = "postgres://postgres:postgres@127.0.0.1:5432/edgeops"
-    )]
-    pub database_url: String,
+    #[command(flatten)]
+    pub hub: HubArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// The registry's Ed25519 signing key, a `.key` file as `edgeops keys generate` writes it.
     #[arg(long, env = "EDGEOPS_SIGNING_KEY_FILE")]
     pub signing_key_file: Option<PathBuf>,
@@ -38,8 +29,8 @@ impl RegistryConfig {
     /// the key to [`crate::startup::run_with_key`]).
     pub fn local(nats_url: impl Into<String>, database_url: impl Into<String>) -> Self {
         Self {
-            nats_url: nats_url.into(),
-            database_url: database_url.into(),
+            hub: HubArgs::new(nats_url),
+            database: DatabaseArgs::new(database_url),
             signing_key_file: None,
             auto_stage: true,
         }

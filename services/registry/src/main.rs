@@ -1,5 +1,6 @@
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use edgeops_registry::RegistryConfig;
+use edgeops_service_host::Command;
 
 /// edgeops registry: registers trained models as signed versions and moves them through the
 /// promotion gates.
@@ -12,35 +13,15 @@ struct Cli {
     command: Option<Command>,
 }
 
-#[derive(Subcommand)]
-enum Command {
-    /// Run the service (the default).
-    Serve,
-    /// Empty the Postgres projection and replay every model-version event into it.
-    RebuildProjection,
-}
-
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let _telemetry = edgeops_telemetry::init("registry")?;
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            edgeops_registry::run(cli.config, edgeops_telemetry::lifecycle::shutdown_signal()).await
+fn main() -> anyhow::Result<()> {
+    edgeops_service_host::main("registry", |cli: Cli, stop| async move {
+        match cli.command.unwrap_or_default() {
+            Command::Serve => edgeops_registry::run(cli.config, stop).await,
+            Command::RebuildProjection => {
+                let report = edgeops_registry::rebuild_projection(&cli.config).await?;
+                edgeops_service_host::rebuilt(report.applied, report.skipped);
+                Ok(())
+            }
         }
-        Command::RebuildProjection => {
-            edgeops_registry::rebuild_projection(&cli.config)
-                .await
-                .map(|report| {
-                    println!(
-                        "projection rebuilt: {} events applied, {} unreadable skipped",
-                        report.applied, report.skipped
-                    );
-                })
-        }
-    };
-    if let Err(err) = &result {
-        tracing::error!(error = format!("{err:#}"), "registry failed");
-    }
-    result
+    })
 }

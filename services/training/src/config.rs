@@ -1,3 +1,4 @@
+use edgeops_service_host::{DatabaseArgs, HubArgs};
 use std::time::Duration;
 
 use edgeops_contracts::training::RunRequest;
@@ -5,20 +6,10 @@ use edgeops_contracts::training::RunRequest;
 /// training's settings; every flag also reads an `EDGEOPS_*` environment variable.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TrainingConfig {
-    /// NATS URL of the hub.
-    #[arg(
-        long,
-        env = "EDGEOPS_NATS_URL",
-        default_value = "nats://127.0.0.1:4222"
-    )]
-    pub nats_url: String,
-    /// Postgres URL (training reads preprocessing's feature rows).
-    #[arg(
-        long,
-        env = "EDGEOPS_DATABASE_URL",
-        default_value = "postgres://postgres:postgres@127.0.0.1:5432/edgeops"
-    )]
-    pub database_url: String,
+    #[command(flatten)]
+    pub hub: HubArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// A run to request on a schedule and on data volume, as RunRequest JSON, e.g.
     /// '{"model":"pm25","scope":{"kind":"site","site":"beijing"},"spec":"outdoor_pm25","from":null,"to":null,"horizon_bins":6}'.
     #[arg(long, env = "EDGEOPS_TRAINING_SCHEDULED_RUN", value_parser = parse_request)]
@@ -42,8 +33,8 @@ fn parse_request(text: &str) -> Result<RunRequest, String> {
 impl TrainingConfig {
     pub fn local(nats_url: impl Into<String>, database_url: impl Into<String>) -> Self {
         Self {
-            nats_url: nats_url.into(),
-            database_url: database_url.into(),
+            hub: HubArgs::new(nats_url),
+            database: DatabaseArgs::new(database_url),
             scheduled_run: None,
             every_secs: 0,
             retrain_after_rows: 0,

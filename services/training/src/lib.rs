@@ -6,6 +6,7 @@
 pub mod config;
 pub mod domain;
 pub mod handlers;
+pub mod objects;
 pub mod pipeline;
 pub mod startup;
 pub mod store;

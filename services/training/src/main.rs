@@ -9,14 +9,8 @@ struct Cli {
     config: TrainingConfig,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let _telemetry = edgeops_telemetry::init("training")?;
-    let result =
-        edgeops_training::run(cli.config, edgeops_telemetry::lifecycle::shutdown_signal()).await;
-    if let Err(err) = &result {
-        tracing::error!(error = format!("{err:#}"), "training failed");
-    }
-    result
+fn main() -> anyhow::Result<()> {
+    edgeops_service_host::main("training", |cli: Cli, stop| {
+        edgeops_training::run(cli.config, stop)
+    })
 }

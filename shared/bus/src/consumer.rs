@@ -113,6 +113,11 @@ impl<H: BatchHandler> ConsumerRunner<H> {
         }
     }
 
+    /// The durable consumer it pulls from.
+    pub fn durable(&self) -> &str {
+        &self.config.durable
+    }
+
     /// Runs until `shutdown` resolves, then drains the batches in hand and returns.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), RunnerError> {
         let consumer = self.consumer().await?;

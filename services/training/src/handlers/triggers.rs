@@ -92,7 +92,10 @@ pub async fn data_volume(
 }
 
 /// Answers every drift signal with a run for the drifting scope.
-pub async fn drift(js: Context, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn drift(
+    js: Context,
+    shutdown: CancellationToken,
+) -> Result<(), async_nats::jetstream::stream::ConsumerError> {
     let consumer: PullConsumer = js
         .get_consumer_from_stream(TRAINING_DRIFT_CONSUMER, streams::EVENTS)
         .await?;
