@@ -19,9 +19,9 @@ use edgeops_contracts::upcast::{UpcastError, Upcasters};
 use edgeops_contracts::{Actor, streams, subjects};
 use uuid::Uuid;
 
-use crate::api::HistoryEntry;
 use crate::domain::events::{EventDecodeError, SCHEMA_VERSION, register_upcasters};
 use crate::domain::{AGGREGATE_KIND, Rollout, RolloutEvent, Status, apply};
+use edgeops_deployment_api::HistoryEntry;
 
 /// The project's upcasters plus the rollout's event types.
 pub fn upcasters() -> &'static Upcasters {

@@ -13,7 +13,7 @@ use edgeops_bus::topology::{
 };
 use edgeops_bus::{ConsumerRunner, RunnerConfig};
 use edgeops_contracts::streams;
-use edgeops_registry::client::RegistryClient;
+use edgeops_registry_api::RegistryClient;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::DeploymentConfig;

@@ -4,9 +4,9 @@
 
 use uuid::Uuid;
 
-use crate::api::{RolloutStatus, WaveState, WaveStatus};
 use crate::domain::{Status, wave_devices};
 use crate::eventstore::Loaded;
+use edgeops_deployment_api::{RolloutStatus, WaveState, WaveStatus};
 
 pub fn status_of(id: Uuid, loaded: &Loaded) -> Option<RolloutStatus> {
     let rollout = &loaded.state;

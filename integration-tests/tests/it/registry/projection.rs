@@ -3,10 +3,10 @@
 use edgeops_contracts::{streams, subjects};
 use edgeops_integration_tests::TestStack;
 use edgeops_integration_tests::services::spawn_registry;
-use edgeops_registry::api::{ArchiveRequest, codes};
-use edgeops_registry::client::RegistryClient;
-use edgeops_registry::domain::Stage;
 use edgeops_registry::eventstore::decode_version_event;
+use edgeops_registry_api::RegistryClient;
+use edgeops_registry_api::Stage;
+use edgeops_registry_api::{ArchiveRequest, codes};
 
 use super::fixtures::*;
 

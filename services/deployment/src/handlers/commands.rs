@@ -13,8 +13,6 @@ use edgeops_contracts::deployment::device_aggregate_id;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::api::{ActReply, ActRequest, StartReply, StartRequest, codes};
-use crate::client::Act;
 use crate::domain::targets::live::Liveness;
 use crate::domain::targets::{
     live_within, named_devices, previous_versions, select_sites, target_devices,
@@ -24,6 +22,8 @@ use crate::effects::{EffectError, Effects};
 use crate::eventstore::{EventStore, ExecError, Expect, uncaused};
 use crate::fleet;
 use crate::projection::queries;
+use edgeops_deployment_api::Act;
+use edgeops_deployment_api::{ActReply, ActRequest, StartReply, StartRequest, codes};
 
 /// What the commands need.
 pub struct Deps {
@@ -111,7 +111,7 @@ fn check_gates(gates: &GateSettings) -> Result<(), CommandError> {
 /// switches the canary.
 pub async fn start(deps: &Deps, request: &StartRequest) -> Result<StartReply, CommandError> {
     let actor = operator(&request.actor)?;
-    edgeops_registry::domain::ModelName::parse(request.model.as_str())
+    edgeops_registry_api::ModelName::parse(request.model.as_str())
         .map_err(|e| CommandError::BadRequest(e.to_string()))?;
     let strategy = request.strategy.clone().unwrap_or_default();
     strategy

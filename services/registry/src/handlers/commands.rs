@@ -7,12 +7,12 @@ use async_nats::jetstream::Context;
 use chrono::Utc;
 use edgeops_contracts::Actor;
 
-use crate::api::{ArchiveRequest, CommandReply, PromoteRequest, codes};
 use crate::domain::{
     Command, DomainError, ModelName, ModelVersionEvent, ModelVersionKey, Stage, apply, decide,
     prod_summary_for,
 };
 use crate::eventstore::{EventStoreError, Loaded, append, load_model_versions, load_version};
+use edgeops_registry_api::{ArchiveRequest, CommandReply, PromoteRequest, codes};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {

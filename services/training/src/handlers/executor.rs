@@ -10,13 +10,15 @@ use async_nats::jetstream::message::Message;
 use async_nats::jetstream::{Context, consumer::PullConsumer, object_store};
 use edgeops_bus::topology::TRAINING_RUNS_CONSUMER;
 use edgeops_contracts::envelope::{EventEnvelope, EventMeta};
+use edgeops_contracts::manifest::ArtifactRef;
 use edgeops_contracts::training::{
-    ArtifactRef, CandidateResult, DatasetFingerprint, IncumbentResult, ProdQuery, ProdReply,
-    RUN_AGGREGATE, TrainingCompleted, TrainingFailed, TrainingRequested,
+    CandidateResult, DatasetFingerprint, IncumbentResult, RUN_AGGREGATE, StoredArtifact,
+    TrainingCompleted, TrainingFailed, TrainingRequested,
 };
 use edgeops_contracts::{Actor, events::upcasters, streams, subjects};
 use edgeops_features::FeatureSpec;
 use edgeops_ml::TrainConfig;
+use edgeops_registry_api::{ProdQuery, RegistryClient};
 use edgeops_store::sqlx::PgPool;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
@@ -239,19 +241,12 @@ impl Executor {
             model: request.model.clone(),
             scope: request.scope.clone(),
         };
-        let payload = serde_json::to_vec(&query).ok()?;
-        let reply = self
-            .client
-            .request(
-                subjects::service_endpoint("registry", "prod"),
-                payload.into(),
-            )
+        let prod = RegistryClient::new(self.client.clone())
+            .prod(&query)
             .await
             .inspect_err(
                 |e| tracing::info!(error = %e, "no registry answer; no incumbent to compare"),
             )
-            .ok()?;
-        let prod = serde_json::from_slice::<ProdReply>(&reply.payload)
             .ok()?
             .prod?;
         let onnx = read_object(&self.js, &prod.artifact).await.ok()?;
@@ -273,7 +268,7 @@ impl Executor {
         model: &str,
         run: uuid::Uuid,
         onnx: &[u8],
-    ) -> Result<ArtifactRef, RunFailure> {
+    ) -> Result<StoredArtifact, RunFailure> {
         let storage = |e: &dyn std::fmt::Display| {
             RunFailure::new("storage", format!("storing the model: {e}"))
         };
@@ -295,21 +290,19 @@ impl Executor {
             )
             .await
             .map_err(|e| storage(&e))?;
-        Ok(ArtifactRef {
+        Ok(StoredArtifact {
             bucket: streams::MODELS_BUCKET.into(),
-            object: name,
-            sha256: edgeops_artifacts::sha256_hex(onnx),
-            size_bytes: onnx.len() as u64,
+            artifact: ArtifactRef::of(name, onnx),
         })
     }
 }
 
 /// Reads a model object in full.
-pub async fn read_object(js: &Context, artifact: &ArtifactRef) -> anyhow::Result<Vec<u8>> {
+pub async fn read_object(js: &Context, stored: &StoredArtifact) -> anyhow::Result<Vec<u8>> {
     use tokio::io::AsyncReadExt;
-    let bucket = js.get_object_store(&artifact.bucket).await?;
-    let mut object = bucket.get(&artifact.object).await?;
-    let mut bytes = Vec::with_capacity(artifact.size_bytes as usize);
+    let bucket = js.get_object_store(&stored.bucket).await?;
+    let mut object = bucket.get(&stored.artifact.object_name).await?;
+    let mut bytes = Vec::with_capacity(stored.artifact.size_bytes as usize);
     object.read_to_end(&mut bytes).await?;
     Ok(bytes)
 }
@@ -319,7 +312,7 @@ fn completed(
     spec: &FeatureSpec,
     trained: Trained,
     incumbent: Option<IncumbentResult>,
-    artifact: ArtifactRef,
+    artifact: StoredArtifact,
     elapsed: Duration,
 ) -> TrainingCompleted {
     let request = requested.request.clone();
@@ -341,8 +334,8 @@ fn completed(
         holdout_from: report.holdout_from,
         train_rows: report.train_rows,
         holdout_rows: report.holdout_rows,
-        persistence: pipeline::scores(&report.persistence),
-        seasonal_naive: report.seasonal_naive.as_ref().map(pipeline::scores),
+        persistence: report.persistence,
+        seasonal_naive: report.seasonal_naive,
         candidates: report
             .candidates
             .iter()
@@ -350,7 +343,7 @@ fn completed(
                 name: c.name.clone(),
                 params: c.params.clone(),
                 validation_rmse: c.validation_rmse,
-                holdout: pipeline::scores(&c.holdout),
+                holdout: c.holdout,
                 skill_vs_persistence: c.skill_vs_persistence,
                 fit_seconds: c.fit_seconds,
             })
