@@ -176,9 +176,9 @@ pub fn completed_table(done: &TrainingCompleted) -> String {
         out,
         "  exported to ONNX: {}/{} ({} bytes, sha256 {}…); ONNX Runtime matches it within {:.0e}×(1+|y|) on all {} holdout rows (max |diff| {:.2e})",
         done.artifact.bucket,
-        done.artifact.object,
-        done.artifact.size_bytes,
-        &done.artifact.sha256[..12.min(done.artifact.sha256.len())],
+        done.artifact.artifact.object_name,
+        done.artifact.artifact.size_bytes,
+        &done.artifact.artifact.sha256[..12.min(done.artifact.artifact.sha256.len())],
         done.export_check.tolerance,
         done.export_check.rows,
         done.export_check.max_abs_diff
@@ -215,8 +215,9 @@ pub async fn run(args: TrainArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
+    use edgeops_contracts::manifest::ArtifactRef;
     use edgeops_contracts::training::{
-        ArtifactRef, CandidateResult, DatasetFingerprint, ExportCheck, IncumbentResult,
+        CandidateResult, DatasetFingerprint, ExportCheck, IncumbentResult, StoredArtifact,
     };
 
     use super::*;
@@ -281,11 +282,13 @@ mod tests {
                 version: 2,
                 holdout: scores(43.0),
             }),
-            artifact: ArtifactRef {
+            artifact: StoredArtifact {
                 bucket: "edgeops_models".into(),
-                object: "co2-30min/7.onnx".into(),
-                sha256: "a".repeat(64),
-                size_bytes: 123,
+                artifact: ArtifactRef {
+                    object_name: "co2-30min/7.onnx".into(),
+                    sha256: "a".repeat(64),
+                    size_bytes: 123,
+                },
             },
             export_check: ExportCheck {
                 rows: 500,

@@ -4,7 +4,8 @@
 //! model's, so the registry's offline gates pass it. Only the rollout's live-error gate can tell.
 
 use anyhow::Context as _;
-use edgeops_contracts::training::{ArtifactRef, RUN_AGGREGATE, TrainingCompleted};
+use edgeops_contracts::manifest::ArtifactRef;
+use edgeops_contracts::training::{RUN_AGGREGATE, StoredArtifact, TrainingCompleted};
 use edgeops_contracts::{Actor, EventEnvelope};
 use edgeops_features::FeatureSpec;
 use edgeops_onnx::{ModelGraph, Regressor};
@@ -31,11 +32,9 @@ pub async fn inject(
         .context("storing the broken model")?;
     let done = TrainingCompleted {
         run,
-        artifact: ArtifactRef {
+        artifact: StoredArtifact {
             bucket: first.artifact.bucket.clone(),
-            object,
-            sha256: edgeops_artifacts::sha256_hex(&bytes),
-            size_bytes: bytes.len() as u64,
+            artifact: ArtifactRef::of(object, &bytes),
         },
         ..first.clone()
     };

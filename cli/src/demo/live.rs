@@ -5,9 +5,9 @@
 use anyhow::bail;
 use edgeops_contracts::SiteId;
 use edgeops_contracts::training::TrainingCompleted;
-use edgeops_deployment::client::DeploymentClient;
-use edgeops_deployment::domain::Status;
-use edgeops_registry::client::RegistryClient;
+use edgeops_deployment_api::DeploymentClient;
+use edgeops_deployment_api::Status;
+use edgeops_registry_api::RegistryClient;
 use tokio_util::sync::CancellationToken;
 
 use super::{DemoArgs, broken_model, registry, report, rollout};

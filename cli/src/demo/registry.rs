@@ -9,9 +9,9 @@ use anyhow::{Context as _, bail};
 use edgeops_artifacts::{SigningKeyPair, TrustedKeys, verify};
 use edgeops_contracts::streams;
 use edgeops_contracts::training::TrainingCompleted;
-use edgeops_registry::api::{PromoteRequest, VersionDetail};
-use edgeops_registry::client::RegistryClient;
-use edgeops_registry::domain::Stage;
+use edgeops_registry_api::RegistryClient;
+use edgeops_registry_api::Stage;
+use edgeops_registry_api::{PromoteRequest, VersionDetail};
 use tokio::io::AsyncReadExt as _;
 
 use super::report;

@@ -11,9 +11,9 @@ use async_nats::jetstream::stream::LastRawMessageErrorKind;
 use edgeops_contracts::deployment::Forecast;
 use edgeops_contracts::streams;
 use edgeops_contracts::{DeviceId, SiteId, subjects};
-use edgeops_deployment::api::{RolloutStatus, StartRequest};
-use edgeops_deployment::client::DeploymentClient;
-use edgeops_deployment::domain::{GateSettings, Selector, Status, Strategy};
+use edgeops_deployment_api::DeploymentClient;
+use edgeops_deployment_api::{GateSettings, Selector, Status, Strategy};
+use edgeops_deployment_api::{RolloutStatus, StartRequest};
 
 use super::report;
 

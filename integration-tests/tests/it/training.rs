@@ -15,7 +15,7 @@ use edgeops_integration_tests::services::{
     spawn_preprocessing_with_spec, spawn_registry, spawn_training,
 };
 use edgeops_integration_tests::{TestStack, check, wait_until};
-use edgeops_registry::client::RegistryClient;
+use edgeops_registry_api::RegistryClient;
 use uuid::Uuid;
 
 /// Publishes a shipped data set to the hub as forwarded readings and waits until
@@ -146,11 +146,8 @@ async fn registered_and_verified(stack: &TestStack, done: &TrainingCompleted, on
     let detail = crate::registry::fixtures::registered(&registry, model, 1).await;
     assert_eq!(detail.lineage.training_run, done.run);
     assert_eq!(detail.lineage.dataset_fingerprint, done.dataset.id());
-    assert_eq!(detail.artifact.sha256, done.artifact.sha256);
-    assert_eq!(
-        detail.summary.stage,
-        edgeops_registry::domain::Stage::Staging
-    );
+    assert_eq!(detail.artifact.sha256, done.artifact.artifact.sha256);
+    assert_eq!(detail.summary.stage, edgeops_registry_api::Stage::Staging);
     let signed = registry.manifest(model, 1).await.unwrap();
     edgeops_artifacts::verify(&signed, onnx, &crate::registry::fixtures::trusted()).unwrap();
 }
@@ -189,7 +186,10 @@ async fn beijing_trains_to_an_onnx_model_that_beats_persistence_by_ten_percent()
         edgeops_features::FeatureSpec::outdoor_pm25().version
     );
     let onnx = object_bytes(&stack, &done).await;
-    assert_eq!(edgeops_artifacts::sha256_hex(&onnx), done.artifact.sha256);
+    assert_eq!(
+        edgeops_artifacts::sha256_hex(&onnx),
+        done.artifact.artifact.sha256
+    );
     let model = edgeops_inference::Model::load(&onnx).unwrap();
     assert_eq!(model.feature_count(), done.feature_names.len());
     assert_eq!(model.metadata()["edgeops.training_run"], run.to_string());
@@ -301,7 +301,10 @@ async fn parking_trains_per_site_and_bad_runs_fail_with_a_reason() {
     };
     assert!(done.train_rows > 1_000, "{} training rows", done.train_rows);
     let onnx = object_bytes(&stack, &done).await;
-    assert_eq!(edgeops_artifacts::sha256_hex(&onnx), done.artifact.sha256);
+    assert_eq!(
+        edgeops_artifacts::sha256_hex(&onnx),
+        done.artifact.artifact.sha256
+    );
     registered_and_verified(&stack, &done, &onnx).await;
     registry.shutdown().await;
     training.shutdown().await;

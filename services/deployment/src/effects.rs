@@ -14,7 +14,7 @@ use async_nats::jetstream::kv::{Operation, Store};
 use edgeops_artifacts::SignedManifest;
 use edgeops_contracts::deployment::{DesiredModel, desired_key};
 use edgeops_contracts::streams;
-use edgeops_registry::client::RegistryClient;
+use edgeops_registry_api::RegistryClient;
 use futures::StreamExt;
 use uuid::Uuid;
 
@@ -102,7 +102,7 @@ impl Effects {
                 .map_err(|e| EffectError::Manifest {
                     model: model.to_owned(),
                     version,
-                    missing: e.code() == Some(edgeops_registry::api::codes::NOT_FOUND),
+                    missing: e.code() == Some(edgeops_registry_api::codes::NOT_FOUND),
                     reason: e.to_string(),
                 })?;
         if signed.manifest.model != model || signed.manifest.version != version {

@@ -11,10 +11,10 @@
 //! | [`live_error`]  | forecasts stored and joined with actual readings                      |
 //! | [`projection`]  | the Postgres list of rollouts: apply, rebuild, queries                |
 //! | [`handlers`]    | micro service, device reports, forecasts, projection, evaluator       |
-//! | [`api`]         | request/reply types and error codes; [`client`] calls them            |
+//!
+//! Its request/reply types, error codes and typed client are in `edgeops_deployment_api`;
+//! it calls the registry through `edgeops_registry_api`, never the registry's implementation.
 
-pub mod api;
-pub mod client;
 pub mod config;
 pub mod domain;
 pub mod effects;
@@ -29,15 +29,4 @@ pub mod view;
 pub use config::DeploymentConfig;
 pub use startup::{rebuild_projection, run};
 
-/// Name of the NATS micro service (`edgeops.svc.deployment.*`) and the events' service actor.
-pub const SERVICE_NAME: &str = "deployment";
-
-#[cfg(test)]
-mod tests {
-    use edgeops_bus::topology::DEPLOYMENT_ROLLOUT_KIND;
-
-    #[test]
-    fn the_projection_consumer_filters_this_aggregate_kind() {
-        assert_eq!(DEPLOYMENT_ROLLOUT_KIND, crate::domain::AGGREGATE_KIND);
-    }
-}
+pub use edgeops_deployment_api::SERVICE_NAME;

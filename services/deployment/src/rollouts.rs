@@ -9,8 +9,8 @@ use edgeops_contracts::Actor;
 use edgeops_eventsourcing::{EventStore, Loaded, Recorded};
 use uuid::Uuid;
 
-use crate::api::HistoryEntry;
 use crate::domain::{Rollout, RolloutEvent};
+use edgeops_deployment_api::HistoryEntry;
 
 pub type RolloutStore = EventStore<Rollout>;
 

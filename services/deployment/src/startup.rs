@@ -12,7 +12,7 @@ use edgeops_bus::topology::{
 use edgeops_bus::{ConsumerRunner, RunnerConfig};
 use edgeops_contracts::streams;
 use edgeops_eventsourcing::ProjectionConsumer;
-use edgeops_registry::client::RegistryClient;
+use edgeops_registry_api::RegistryClient;
 use edgeops_service_host::Host;
 
 use crate::config::DeploymentConfig;

@@ -4,8 +4,8 @@
 
 use uuid::Uuid;
 
-use crate::api::{RolloutStatus, WaveState, WaveStatus};
 use crate::domain::{Status, wave_devices};
+use edgeops_deployment_api::{RolloutStatus, WaveState, WaveStatus};
 use edgeops_eventsourcing::Loaded;
 
 use crate::domain::Rollout;

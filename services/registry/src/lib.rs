@@ -9,10 +9,10 @@
 //! | [`domain`]     | the pure aggregates (model version, version allocation) and rules   |
 //! | [`projection`] | the Postgres read model: apply, rebuild, queries                    |
 //! | [`handlers`]   | training completions, commands, micro service                       |
-//! | [`api`]        | request/reply types and error codes; [`client`] calls them          |
+//!
+//! Its request/reply types, error codes, names and typed client are in `edgeops_registry_api`:
+//! other services depend on that crate, never on this one.
 
-pub mod api;
-pub mod client;
 pub mod config;
 pub mod domain;
 pub mod handlers;
@@ -23,15 +23,4 @@ pub mod startup;
 pub use config::RegistryConfig;
 pub use startup::{rebuild_projection, run, run_with_key};
 
-/// Name of the NATS micro service (`edgeops.svc.registry.*`) and the events' service actor.
-pub const SERVICE_NAME: &str = "registry";
-
-#[cfg(test)]
-mod tests {
-    use edgeops_bus::topology::REGISTRY_MODEL_VERSION_KIND;
-
-    #[test]
-    fn the_projection_consumer_filters_this_aggregate_kind() {
-        assert_eq!(REGISTRY_MODEL_VERSION_KIND, crate::domain::AGGREGATE_KIND);
-    }
-}
+pub use edgeops_registry_api::SERVICE_NAME;

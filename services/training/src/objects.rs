@@ -2,8 +2,9 @@
 //! production model back to score it on a new run's holdout.
 
 use async_nats::jetstream::{Context, object_store};
+use edgeops_contracts::manifest::ArtifactRef;
 use edgeops_contracts::streams;
-use edgeops_contracts::training::ArtifactRef;
+use edgeops_contracts::training::StoredArtifact;
 use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
@@ -31,7 +32,7 @@ pub async fn store_model(
     model: &str,
     run: Uuid,
     onnx: &[u8],
-) -> Result<ArtifactRef, ObjectError> {
+) -> Result<StoredArtifact, ObjectError> {
     let name = format!("{model}/{run}.onnx");
     let bucket = js
         .get_object_store(streams::MODELS_BUCKET)
@@ -47,26 +48,24 @@ pub async fn store_model(
         .put(metadata, &mut reader)
         .await
         .map_err(|e| failed("putting", &name)(e.into()))?;
-    Ok(ArtifactRef {
+    Ok(StoredArtifact {
         bucket: streams::MODELS_BUCKET.into(),
-        object: name,
-        sha256: edgeops_artifacts::sha256_hex(onnx),
-        size_bytes: onnx.len() as u64,
+        artifact: ArtifactRef::of(name, onnx),
     })
 }
 
 /// Reads a model object in full.
-pub async fn read_object(js: &Context, artifact: &ArtifactRef) -> Result<Vec<u8>, ObjectError> {
-    let object = artifact.object.as_str();
+pub async fn read_object(js: &Context, stored: &StoredArtifact) -> Result<Vec<u8>, ObjectError> {
+    let object = stored.artifact.object_name.as_str();
     let bucket = js
-        .get_object_store(&artifact.bucket)
+        .get_object_store(&stored.bucket)
         .await
         .map_err(|e| failed("opening the bucket for", object)(e.into()))?;
     let mut reader = bucket
         .get(object)
         .await
         .map_err(|e| failed("getting", object)(e.into()))?;
-    let mut bytes = Vec::with_capacity(artifact.size_bytes as usize);
+    let mut bytes = Vec::with_capacity(stored.artifact.size_bytes as usize);
     reader
         .read_to_end(&mut bytes)
         .await

@@ -22,15 +22,6 @@ pub struct Trained {
     holdout: Vec<usize>,
 }
 
-pub fn scores(s: &edgeops_ml::Scores) -> Scores {
-    Scores {
-        rmse: s.rmse,
-        mae: s.mae,
-        mase: s.mase,
-        rows: s.rows,
-    }
-}
-
 fn metadata(
     run: Uuid,
     request: &RunRequest,
@@ -169,14 +160,13 @@ impl Trained {
             )
             .map_err(|e| RunFailure::new("incumbent_unusable", e.to_string()))?;
         let scale = self.report.persistence.mae / self.report.persistence.mase.max(1e-12);
-        edgeops_ml::Scores::of(
+        Scores::of(
             predictions
                 .iter()
                 .zip(&self.holdout)
                 .map(|(p, i)| (f64::from(*p), self.dataset.y[*i])),
             scale,
         )
-        .map(|s| scores(&s))
         .ok_or_else(|| RunFailure::new("incumbent_unusable", "empty holdout"))
     }
 }

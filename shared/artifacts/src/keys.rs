@@ -8,10 +8,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use edgeops_contracts::digest::sha256_hex;
 use rand_core::{OsRng, RngCore};
 use zeroize::{ZeroizeOnDrop, Zeroizing};
 
-use crate::digest::sha256_hex;
 use crate::encoding::{EncodingError, decode_key, encode_key};
 
 /// Hex characters of a key id: 64 bits of sha256(public key) tell a handful of keys apart and

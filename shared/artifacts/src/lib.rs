@@ -5,18 +5,21 @@
 //! manifest with [`verify`] against its [`TrustedKeys`] and the bytes it fetched. Everything
 //! here is pure except the key files and environment variables in [`keys`] and [`trusted`].
 
-mod digest;
+//!
+//! The manifest itself is wire data and is defined once, in `edgeops_contracts::manifest`
+//! (with the digest spelling, `edgeops_contracts::digest`); this crate signs, verifies and keeps
+//! the keys. The re-exports below let a signer or verifier name everything from one place.
+
 mod encoding;
 pub mod keys;
-pub mod manifest;
 pub mod signing;
 pub mod trusted;
 
-pub use digest::sha256_hex;
+pub use edgeops_contracts::digest::sha256_hex;
+pub use edgeops_contracts::manifest::{
+    ArtifactRef, FeatureSpecRef, Lineage, MANIFEST_DOMAIN, Manifest, ManifestError, SignedManifest,
+};
 pub use encoding::EncodingError;
 pub use keys::{KeyError, PublicKey, SavedKeyPair, SigningKeyPair};
-pub use manifest::{
-    ArtifactRef, FeatureSpecRef, Lineage, MANIFEST_DOMAIN, Manifest, ManifestError,
-};
-pub use signing::{SignedManifest, VerifyError, sign, verify, verify_manifest};
+pub use signing::{VerifyError, sign, verify, verify_manifest};
 pub use trusted::TrustedKeys;

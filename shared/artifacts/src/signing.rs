@@ -3,23 +3,11 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::Signature;
-use serde::{Deserialize, Serialize};
+use edgeops_contracts::digest::sha256_hex;
+use edgeops_contracts::manifest::{Manifest, ManifestError, SignedManifest};
 
-use crate::digest::sha256_hex;
 use crate::keys::{PublicKey, SigningKeyPair};
-use crate::manifest::{Manifest, ManifestError};
 use crate::trusted::TrustedKeys;
-
-/// A manifest with the signature over its [canonical bytes](Manifest::canonical_bytes).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SignedManifest {
-    pub manifest: Manifest,
-    /// Which key signed: [`PublicKey::key_id`].
-    pub key_id: String,
-    /// The 64-byte Ed25519 signature in standard base64.
-    pub signature: String,
-}
 
 /// Why a model must not be loaded. Messages are written for an operator reading a refusal.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

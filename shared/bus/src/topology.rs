@@ -51,18 +51,12 @@ pub const INGEST_AGGREGATES_CONSUMER: &str = "ingest-aggregates";
 pub const REGISTRY_COMPLETIONS_CONSUMER: &str = "registry-completions";
 /// The durable consumer that writes the registry's Postgres projection.
 pub const REGISTRY_PROJECTION_CONSUMER: &str = "registry-projection";
-/// The registry's model-version aggregate kind (`edgeops_registry::domain::AGGREGATE_KIND`;
-/// a registry test pins the two together).
-pub const REGISTRY_MODEL_VERSION_KIND: &str = "model_version";
 /// The durable consumer through which deployment hears devices' reported state.
 pub const DEPLOYMENT_REPORTS_CONSUMER: &str = "deployment-reports";
 /// The durable consumer that stores forwarded forecasts for deployment's health gates.
 pub const DEPLOYMENT_FORECASTS_CONSUMER: &str = "deployment-forecasts";
 /// The durable consumer that writes deployment's rollout projection in Postgres.
 pub const DEPLOYMENT_PROJECTION_CONSUMER: &str = "deployment-projection";
-/// Deployment's rollout aggregate kind (`edgeops_deployment::domain::AGGREGATE_KIND`; a
-/// deployment test pins the two together).
-pub const DEPLOYMENT_ROLLOUT_KIND: &str = "rollout";
 
 pub fn hub_topology(settings: &HubSettings) -> Topology {
     Topology {
@@ -174,7 +168,9 @@ pub fn hub_topology(settings: &HubSettings) -> Topology {
             ConsumerSpec {
                 stream: streams::EVENTS.into(),
                 durable: REGISTRY_PROJECTION_CONSUMER.into(),
-                filter_subject: subjects::all_aggregate_events(REGISTRY_MODEL_VERSION_KIND),
+                filter_subject: subjects::all_aggregate_events(
+                    edgeops_contracts::registry::MODEL_VERSION_AGGREGATE,
+                ),
                 // A projection rebuild holds the tables for a while; redelivery is harmless.
                 ack_wait: Duration::from_secs(60),
                 max_deliver: 6,
@@ -207,7 +203,9 @@ pub fn hub_topology(settings: &HubSettings) -> Topology {
             ConsumerSpec {
                 stream: streams::EVENTS.into(),
                 durable: DEPLOYMENT_PROJECTION_CONSUMER.into(),
-                filter_subject: subjects::all_aggregate_events(DEPLOYMENT_ROLLOUT_KIND),
+                filter_subject: subjects::all_aggregate_events(
+                    edgeops_contracts::deployment::ROLLOUT_AGGREGATE,
+                ),
                 ack_wait: Duration::from_secs(60),
                 max_deliver: 6,
                 // In stream order, one at a time, like the registry's projection.

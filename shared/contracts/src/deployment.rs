@@ -8,18 +8,22 @@
 //! events, so that an auditor sees every apply and every refusal.
 
 use chrono::{DateTime, Utc};
-use edgeops_artifacts::SignedManifest;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::envelope::EventData;
 use crate::ids::{DeviceId, SiteId};
+use crate::manifest::SignedManifest;
 
 mod forecast_pack;
 pub use forecast_pack::{ForecastPack, decode_hub_forecasts};
 
 /// Reported-state events are events of the `device` aggregate, id `<site>:<device>`.
 pub const DEVICE_AGGREGATE: &str = "device";
+
+/// Deployment's own aggregate, one per rollout (id: the rollout's UUID). Its projection
+/// consumer filters on this kind, so the service and the topology must read the one constant.
+pub const ROLLOUT_AGGREGATE: &str = "rollout";
 
 /// The aggregate id of one device: `<site>:<device>` (`:` is not a subject wildcard).
 pub fn device_aggregate_id(site: &SiteId, device: &DeviceId) -> String {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::envelope::EventData;
 use crate::ids::{DeviceId, IdError, SiteId};
+use crate::manifest::ArtifactRef;
 
 pub const RUN_AGGREGATE: &str = "training_run";
 /// Least share of persistence's holdout RMSE a model must remove to count as beating it: the
@@ -129,12 +130,49 @@ impl DatasetFingerprint {
     }
 }
 
+/// Forecast scores: RMSE, MAE and MASE (MAE scaled by the training part's in-sample
+/// persistence MAE at the same horizon, so 1.0 means "as good as persistence was in training").
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
     pub rmse: f64,
     pub mae: f64,
     pub mase: f64,
     pub rows: usize,
+}
+
+impl Scores {
+    /// Scores `(predicted, actual)` pairs; `None` when there is nothing to score.
+    pub fn of(pairs: impl IntoIterator<Item = (f64, f64)>, mase_scale: f64) -> Option<Scores> {
+        let (mut n, mut squared, mut absolute) = (0usize, 0.0, 0.0);
+        for (predicted, actual) in pairs {
+            let error = predicted - actual;
+            n += 1;
+            squared += error * error;
+            absolute += error.abs();
+        }
+        (n > 0).then(|| {
+            let mae = absolute / n as f64;
+            Scores {
+                rmse: (squared / n as f64).sqrt(),
+                mae,
+                mase: if mase_scale > 0.0 {
+                    mae / mase_scale
+                } else {
+                    f64::INFINITY
+                },
+                rows: n,
+            }
+        })
+    }
+
+    /// 1 - rmse / baseline rmse: the share of the baseline's error removed (> 0 beats it).
+    pub fn skill_over(&self, baseline: &Scores) -> f64 {
+        if baseline.rmse > 0.0 {
+            1.0 - self.rmse / baseline.rmse
+        } else {
+            0.0
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,12 +193,47 @@ pub struct IncumbentResult {
     pub holdout: Scores,
 }
 
+/// Where training stored a model: the object-store bucket and the object in it, named by the
+/// one [`ArtifactRef`] a signed manifest also carries. On the wire it stays the flat
+/// `{bucket, object, sha256, size_bytes}` that training events have always carried.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ArtifactRef {
+#[serde(from = "StoredArtifactWire", into = "StoredArtifactWire")]
+pub struct StoredArtifact {
     pub bucket: String,
-    pub object: String,
-    pub sha256: String,
-    pub size_bytes: u64,
+    pub artifact: ArtifactRef,
+}
+
+/// [`StoredArtifact`]'s shape in events and replies.
+#[derive(Clone, Serialize, Deserialize)]
+struct StoredArtifactWire {
+    bucket: String,
+    object: String,
+    sha256: String,
+    size_bytes: u64,
+}
+
+impl From<StoredArtifactWire> for StoredArtifact {
+    fn from(wire: StoredArtifactWire) -> Self {
+        StoredArtifact {
+            bucket: wire.bucket,
+            artifact: ArtifactRef {
+                object_name: wire.object,
+                sha256: wire.sha256,
+                size_bytes: wire.size_bytes,
+            },
+        }
+    }
+}
+
+impl From<StoredArtifact> for StoredArtifactWire {
+    fn from(stored: StoredArtifact) -> Self {
+        StoredArtifactWire {
+            bucket: stored.bucket,
+            object: stored.artifact.object_name,
+            sha256: stored.artifact.sha256,
+            size_bytes: stored.artifact.size_bytes,
+        }
+    }
 }
 
 /// The exported model run through ONNX Runtime on the holdout rows, against the Rust model.
@@ -186,7 +259,7 @@ pub struct TrainingCompleted {
     pub candidates: Vec<CandidateResult>,
     pub winner: String,
     pub incumbent: Option<IncumbentResult>,
-    pub artifact: ArtifactRef,
+    pub artifact: StoredArtifact,
     pub export_check: ExportCheck,
     pub code_version: String,
     pub seconds: f64,
@@ -248,6 +321,54 @@ mod tests {
         ));
         assert!(matches!(Scope::parse("site:a.b"), Err(ScopeError::Id(_))));
     }
+
+    #[test]
+    fn a_stored_artifact_keeps_its_flat_wire_shape() {
+        let stored = StoredArtifact {
+            bucket: "models".into(),
+            artifact: ArtifactRef::of("co2-room/run.onnx", b"onnx"),
+        };
+        let value = serde_json::to_value(&stored).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({
+                "bucket": "models",
+                "object": "co2-room/run.onnx",
+                "sha256": crate::digest::sha256_hex(b"onnx"),
+                "size_bytes": 4,
+            })
+        );
+        assert_eq!(
+            serde_json::from_value::<StoredArtifact>(value).unwrap(),
+            stored
+        );
+    }
+
+    #[test]
+    fn scores_match_a_hand_computation() {
+        let scores = Scores::of([(1.0, 2.0), (4.0, 2.0)], 1.5).unwrap();
+        assert!((scores.rmse - (2.5f64).sqrt()).abs() < 1e-12);
+        assert!((scores.mae - 1.5).abs() < 1e-12);
+        assert!((scores.mase - 1.0).abs() < 1e-12);
+        assert_eq!(scores.rows, 2);
+    }
+
+    #[test]
+    fn nothing_to_score_is_none() {
+        assert!(Scores::of(std::iter::empty(), 1.0).is_none());
+    }
+
+    #[test]
+    fn skill_is_the_share_of_error_removed() {
+        let base = Scores {
+            rmse: 10.0,
+            mae: 0.0,
+            mase: 0.0,
+            rows: 1,
+        };
+        let better = Scores { rmse: 8.0, ..base };
+        assert!((better.skill_over(&base) - 0.2).abs() < 1e-12);
+    }
 }
 
 /// Body of `edgeops.svc.training.request`: a run request and who asks.
@@ -263,24 +384,4 @@ pub struct RunCommand {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunAccepted {
     pub run: Uuid,
-}
-
-/// The registry's `prod` query: the production version of a model for a scope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProdQuery {
-    pub model: String,
-    pub scope: Scope,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProdVersion {
-    pub model: String,
-    pub version: u32,
-    pub artifact: ArtifactRef,
-}
-
-/// Answer to `ProdQuery`: `prod` is `None` while no version of the model is in production.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProdReply {
-    pub prod: Option<ProdVersion>,
 }

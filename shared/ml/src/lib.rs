@@ -15,6 +15,5 @@ pub mod train;
 pub use edgeops_contracts::training::MIN_SKILL_VS_PERSISTENCE as MIN_SKILL;
 
 pub use dataset::{Dataset, DatasetError, DeviceRows, Split};
-pub use metrics::Scores;
 pub use model::TrainedModel;
 pub use train::{CandidateReport, TrainConfig, TrainError, TrainReport, train};

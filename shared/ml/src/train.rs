@@ -4,11 +4,12 @@
 
 use std::time::Instant;
 
+use edgeops_contracts::training::Scores;
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, DatasetError, Split};
 use crate::gbt::{Gbt, GbtParams};
-use crate::metrics::{Scores, mase_scale, persistence, seasonal_naive};
+use crate::metrics::{mase_scale, persistence, seasonal_naive};
 use crate::model::TrainedModel;
 use crate::ridge::Ridge;
 

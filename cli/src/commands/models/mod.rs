@@ -4,10 +4,11 @@
 mod output;
 
 use anyhow::anyhow;
-use edgeops_contracts::training::{ProdQuery, Scope};
-use edgeops_registry::api::{ArchiveRequest, PromoteRequest, codes};
-use edgeops_registry::client::{ClientError, RegistryClient};
-use edgeops_registry::domain::Stage;
+use edgeops_contracts::training::Scope;
+use edgeops_registry_api::ProdQuery;
+use edgeops_registry_api::Stage;
+use edgeops_registry_api::{ArchiveRequest, PromoteRequest, codes};
+use edgeops_registry_api::{ClientError, RegistryClient};
 
 use super::{HubArgs, print_json};
 
@@ -146,7 +147,10 @@ pub async fn run(args: ModelsArgs) -> anyhow::Result<()> {
             match reply.prod {
                 Some(prod) => println!(
                     "{model} v{} serves {key} in prod ({}/{}, sha256 {})",
-                    prod.version, prod.artifact.bucket, prod.artifact.object, prod.artifact.sha256
+                    prod.version,
+                    prod.artifact.bucket,
+                    prod.artifact.artifact.object_name,
+                    prod.artifact.artifact.sha256
                 ),
                 None => println!("no version of {model} is in prod for {key}"),
             }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use edgeops_contracts::Actor;
-use edgeops_registry::api::{ModelSummary, VersionDetail, VersionSummary};
+use edgeops_registry_api::{ModelSummary, VersionDetail, VersionSummary};
 
 /// Left-aligned columns, each as wide as its widest cell, two spaces apart.
 fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
@@ -221,7 +221,7 @@ pub fn detail(d: &VersionDetail) -> String {
 
 #[cfg(test)]
 mod tests {
-    use edgeops_registry::domain::Stage;
+    use edgeops_registry_api::Stage;
 
     use super::*;
 

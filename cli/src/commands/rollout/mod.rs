@@ -7,10 +7,10 @@ mod output;
 use std::time::Duration;
 
 use anyhow::anyhow;
-use edgeops_deployment::api::{ActRequest, ListRequest, RolloutStatus, StartRequest, codes};
-use edgeops_deployment::client::{Act, ClientError, DeploymentClient};
-use edgeops_deployment::domain::targets::live::parse_within;
-use edgeops_deployment::domain::{GateSettings, Selector, Status, Strategy};
+use edgeops_deployment_api::selector::parse_within;
+use edgeops_deployment_api::{Act, ClientError, DeploymentClient};
+use edgeops_deployment_api::{ActRequest, ListRequest, RolloutStatus, StartRequest, codes};
+use edgeops_deployment_api::{GateSettings, Selector, Status, Strategy};
 use uuid::Uuid;
 
 use super::{HubArgs, print_json};

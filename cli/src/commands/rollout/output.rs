@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use edgeops_contracts::Actor;
-use edgeops_deployment::api::{RolloutStatus, RolloutSummary, StartReply, WaveState};
-use edgeops_deployment::domain::Status;
-use edgeops_deployment::domain::targets::live::human;
+use edgeops_deployment_api::Status;
+use edgeops_deployment_api::selector::human;
+use edgeops_deployment_api::{RolloutStatus, RolloutSummary, StartReply, WaveState};
 
 /// Left-aligned columns, each as wide as its widest cell, two spaces apart.
 fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
@@ -123,7 +123,7 @@ pub fn status(s: &RolloutStatus) -> String {
         s.gates.window_secs,
         s.gates.min_forecasts,
         s.gates.max_error_ratio,
-        edgeops_deployment::domain::gates::UNDECIDED_WINDOWS,
+        edgeops_deployment_api::gate_settings::UNDECIDED_WINDOWS,
         s.gates.max_failed_devices,
         s.gates.apply_timeout_secs
     );
@@ -204,8 +204,8 @@ pub fn list(rollouts: &[RolloutSummary]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use edgeops_deployment::api::WaveStatus;
-    use edgeops_deployment::domain::{GateSettings, Strategy};
+    use edgeops_deployment_api::WaveStatus;
+    use edgeops_deployment_api::{GateSettings, Strategy};
     use uuid::Uuid;
 
     use super::*;
@@ -232,7 +232,7 @@ mod tests {
             started_at: Some(at),
             started_by: Some(Actor::User("ana".into())),
             sequence: 9,
-            history: vec![edgeops_deployment::api::HistoryEntry {
+            history: vec![edgeops_deployment_api::HistoryEntry {
                 sequence: 9,
                 event_type: "rollout.gate_failed".into(),
                 actor: Actor::Service("deployment".into()),

@@ -7,14 +7,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use edgeops_contracts::deployment::DesiredModel;
 use edgeops_contracts::{EventEnvelope, events::upcasters, streams};
-use edgeops_deployment::api::RolloutStatus;
-use edgeops_deployment::client::DeploymentClient;
+use edgeops_deployment_api::DeploymentClient;
+use edgeops_deployment_api::RolloutStatus;
 use edgeops_edge_gateway::GatewayConfig;
 use edgeops_features::FeatureSpec;
 use edgeops_integration_tests::services::{Running, registry_test_key, spawn_gateway_with_config};
 use edgeops_integration_tests::{TestStack, wait_until};
 use edgeops_onnx::{ModelGraph, Regressor};
-use edgeops_registry::client::RegistryClient;
+use edgeops_registry_api::RegistryClient;
 use serde_json::Value;
 use uuid::Uuid;
 

@@ -6,12 +6,12 @@
 use std::time::{Duration, Instant};
 
 use edgeops_contracts::Actor;
-use edgeops_deployment::api::{ListRequest, StartRequest, WaveState, codes};
-use edgeops_deployment::client::DeploymentClient;
 use edgeops_deployment::domain::{GateSettings, Selector, Status, Strategy};
+use edgeops_deployment_api::DeploymentClient;
+use edgeops_deployment_api::{ListRequest, StartRequest, WaveState, codes};
 use edgeops_integration_tests::services::{spawn_deployment, spawn_ingest, spawn_registry};
 use edgeops_integration_tests::{TestStack, check, wait_until};
-use edgeops_registry::client::RegistryClient;
+use edgeops_registry_api::RegistryClient;
 
 use super::fixtures::*;
 use crate::support::{wait_for_local_stream, wait_for_rows};

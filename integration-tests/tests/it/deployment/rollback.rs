@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
-use edgeops_deployment::api::{StartRequest, WaveState};
-use edgeops_deployment::client::DeploymentClient;
 use edgeops_deployment::domain::{GateSettings, Selector, Status, Strategy};
+use edgeops_deployment_api::DeploymentClient;
+use edgeops_deployment_api::{StartRequest, WaveState};
 use edgeops_integration_tests::services::{spawn_deployment, spawn_ingest, spawn_registry};
 use edgeops_integration_tests::{TestStack, check, wait_until};
-use edgeops_registry::client::RegistryClient;
+use edgeops_registry_api::RegistryClient;
 
 use super::fixtures::*;
 use crate::support::{wait_for_local_stream, wait_for_rows};

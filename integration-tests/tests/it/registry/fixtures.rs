@@ -10,19 +10,20 @@ use edgeops_artifacts::TrustedKeys;
 use edgeops_bus::topology::{
     REGISTRY_COMPLETIONS_CONSUMER, REGISTRY_PROJECTION_CONSUMER, hub_topology,
 };
+use edgeops_contracts::manifest::ArtifactRef;
 use edgeops_contracts::training::{
-    ArtifactRef, CandidateResult, DatasetFingerprint, ExportCheck, IncumbentResult, RUN_AGGREGATE,
-    RunRequest, Scope, Scores, TrainingCompleted,
+    CandidateResult, DatasetFingerprint, ExportCheck, IncumbentResult, RUN_AGGREGATE, RunRequest,
+    Scope, Scores, StoredArtifact, TrainingCompleted,
 };
 use edgeops_contracts::{Actor, EventEnvelope, streams};
 use edgeops_eventsourcing::{EventStore, decode};
 use edgeops_integration_tests::services::registry_test_key;
 use edgeops_integration_tests::{check, wait_until};
-use edgeops_registry::api::PromoteRequest;
-use edgeops_registry::api::VersionDetail;
-use edgeops_registry::client::RegistryClient;
 use edgeops_registry::domain::ModelVersionState;
 use edgeops_registry::domain::{ModelName, ModelVersionKey, Stage};
+use edgeops_registry_api::PromoteRequest;
+use edgeops_registry_api::RegistryClient;
+use edgeops_registry_api::VersionDetail;
 use uuid::Uuid;
 
 pub async fn provision(js: &Context) {
@@ -32,7 +33,7 @@ pub async fn provision(js: &Context) {
 }
 
 /// Stores `bytes` as the run's model, as training does, and returns their reference.
-pub async fn put_artifact(js: &Context, model: &str, run: Uuid, bytes: &[u8]) -> ArtifactRef {
+pub async fn put_artifact(js: &Context, model: &str, run: Uuid, bytes: &[u8]) -> StoredArtifact {
     let bucket = js.get_object_store(streams::MODELS_BUCKET).await.unwrap();
     let name = format!("{model}/{run}.onnx");
     let mut reader = bytes;
@@ -46,11 +47,9 @@ pub async fn put_artifact(js: &Context, model: &str, run: Uuid, bytes: &[u8]) ->
         )
         .await
         .unwrap();
-    ArtifactRef {
+    StoredArtifact {
         bucket: streams::MODELS_BUCKET.into(),
-        object: name,
-        sha256: edgeops_artifacts::sha256_hex(bytes),
-        size_bytes: bytes.len() as u64,
+        artifact: ArtifactRef::of(name, bytes),
     }
 }
 
@@ -77,7 +76,7 @@ pub fn completion(
     model: &str,
     run: Uuid,
     scored: &Scored,
-    artifact: ArtifactRef,
+    artifact: StoredArtifact,
 ) -> TrainingCompleted {
     let scope = Scope::parse("site:s1").unwrap();
     let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap();

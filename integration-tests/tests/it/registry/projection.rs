@@ -4,10 +4,10 @@ use edgeops_contracts::{streams, subjects};
 use edgeops_eventsourcing::{Recorded, decode};
 use edgeops_integration_tests::TestStack;
 use edgeops_integration_tests::services::spawn_registry;
-use edgeops_registry::api::{ArchiveRequest, codes};
-use edgeops_registry::client::RegistryClient;
 use edgeops_registry::domain::ModelVersionState;
-use edgeops_registry::domain::Stage;
+use edgeops_registry_api::RegistryClient;
+use edgeops_registry_api::Stage;
+use edgeops_registry_api::{ArchiveRequest, codes};
 
 use super::fixtures::*;
 

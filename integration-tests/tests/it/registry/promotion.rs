@@ -1,14 +1,15 @@
 //! The gates hold, commands are refused with the right codes, concurrent commands conflict,
 //! and the `prod` query answers training's contract.
 
-use edgeops_contracts::training::{ProdQuery, ProdReply, Scope as TrainingScope};
+use edgeops_contracts::training::Scope as TrainingScope;
 use edgeops_contracts::{Actor, subjects};
 use edgeops_integration_tests::TestStack;
 use edgeops_integration_tests::services::{registry_test_key, spawn_registry, spawn_registry_with};
-use edgeops_registry::api::{ArchiveRequest, codes};
-use edgeops_registry::client::RegistryClient;
 use edgeops_registry::domain::{Gate, ModelName, ModelVersionKey, Stage};
 use edgeops_registry::handlers::commands::versions;
+use edgeops_registry_api::RegistryClient;
+use edgeops_registry_api::{ArchiveRequest, codes};
+use edgeops_registry_api::{ProdQuery, ProdReply};
 
 use super::fixtures::*;
 

@@ -10,7 +10,9 @@ use uuid::Uuid;
 use super::gates::GateSettings;
 use super::plan::Strategy;
 
-pub const AGGREGATE_KIND: &str = "rollout";
+/// The envelope's `aggregate_kind` for every rollout event (defined once in contracts: the hub
+/// topology's projection consumer filters on it too).
+pub use edgeops_contracts::deployment::ROLLOUT_AGGREGATE as AGGREGATE_KIND;
 
 /// Every rollout event type, each at schema version 1.
 pub const EVENT_TYPES: [&str; 11] = [

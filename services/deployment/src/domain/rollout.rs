@@ -8,21 +8,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use edgeops_deployment_api::Status;
 use uuid::Uuid;
 
 use super::events::{DeviceKey, RolloutEvent, Started};
 use super::gates::{Evidence, GateSettings, Verdict, judge};
 use super::plan::{PlanError, Strategy, wave_devices};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Running,
-    Paused,
-    Completed,
-    RolledBack,
-    Cancelled,
-}
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Rollout {

@@ -17,31 +17,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use edgeops_contracts::deployment::device_aggregate_id;
 use edgeops_contracts::{DeviceId, SiteId};
-use serde::{Deserialize, Serialize};
+pub use edgeops_deployment_api::Selector;
 
 use super::events::DeviceKey;
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Selector {
-    #[serde(default)]
-    pub sites: Vec<String>,
-    /// Site tags: every registered site carrying any of them.
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// Devices as `<site>:<device>`.
-    #[serde(default)]
-    pub devices: Vec<String>,
-    /// Only devices with a reading arrived at the hub within this many seconds are targets;
-    /// `None`: the service's setting (`--live-within`, 15 minutes by default).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub live_within_secs: Option<u64>,
-}
-
-impl Selector {
-    pub fn is_empty(&self) -> bool {
-        self.sites.is_empty() && self.tags.is_empty() && self.devices.is_empty()
-    }
-}
 
 /// A registered site as the selector sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,8 +14,6 @@ use edgeops_eventsourcing::{ExecError, Expect, Provenance};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::api::{ActReply, ActRequest, StartReply, StartRequest, codes};
-use crate::client::Act;
 use crate::domain::targets::live::Liveness;
 use crate::domain::targets::{
     live_within, named_devices, previous_versions, select_sites, target_devices,
@@ -25,6 +23,8 @@ use crate::effects::{EffectError, Effects};
 use crate::fleet;
 use crate::projection::queries;
 use crate::rollouts::{self, RolloutRecord, RolloutStore};
+use edgeops_deployment_api::Act;
+use edgeops_deployment_api::{ActReply, ActRequest, StartReply, StartRequest, codes};
 
 /// What the commands need.
 pub struct Deps {
@@ -112,7 +112,7 @@ fn check_gates(gates: &GateSettings) -> Result<(), CommandError> {
 /// switches the canary.
 pub async fn start(deps: &Deps, request: &StartRequest) -> Result<StartReply, CommandError> {
     let actor = operator(&request.actor)?;
-    edgeops_registry::domain::ModelName::parse(request.model.as_str())
+    edgeops_registry_api::ModelName::parse(request.model.as_str())
         .map_err(|e| CommandError::BadRequest(e.to_string()))?;
     let strategy = request.strategy.clone().unwrap_or_default();
     strategy

@@ -1,6 +1,6 @@
 //! Deployment as a NATS micro service ("deployment"): every endpoint under
-//! `edgeops.svc.deployment.*` ([`crate::api::endpoints`]) answers every request, a refusal
-//! included (micro-service error headers with a [`crate::api::codes`] code). Requests are
+//! `edgeops.svc.deployment.*` ([`edgeops_deployment_api::endpoints`]) answers every request, a refusal
+//! included (micro-service error headers with a [`edgeops_deployment_api::codes`] code). Requests are
 //! handled concurrently, so two operators acting on one rollout race for real and the
 //! stream's sequence check picks the winner.
 
@@ -13,11 +13,13 @@ use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
 use crate::SERVICE_NAME;
-use crate::api::{ActRequest, ListRequest, StartRequest, StatusRequest, codes, endpoints};
-use crate::client::Act;
 use crate::handlers::commands::{self, Deps};
 use crate::projection::queries;
 use crate::view::status_of;
+use edgeops_deployment_api::Act;
+use edgeops_deployment_api::{
+    ActRequest, ListRequest, StartRequest, StatusRequest, codes, endpoints,
+};
 
 const ENDPOINTS: [&str; 7] = [
     endpoints::START,

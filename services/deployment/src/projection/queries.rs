@@ -6,8 +6,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::ProjectionError;
-use crate::api::{ListRequest, RolloutSummary};
 use crate::domain::Status;
+use edgeops_deployment_api::{ListRequest, RolloutSummary};
 
 #[derive(sqlx::FromRow)]
 struct Row {

@@ -7,8 +7,8 @@ use edgeops_artifacts::{PublicKey, SignedManifest};
 use edgeops_contracts::Actor;
 
 use crate::domain::events::Registered;
-use crate::domain::metrics::HoldoutMetrics;
-use crate::domain::stage::Stage;
+use edgeops_registry_api::Stage;
+use edgeops_registry_api::metrics::HoldoutMetrics;
 
 /// The version currently in prod for the candidate's scope, as the service knows it from the
 /// other aggregates ([`prod_summary_for`](crate::domain::prod_summary_for) builds it).

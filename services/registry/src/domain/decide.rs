@@ -11,9 +11,9 @@ use crate::domain::events::{
     GateFailed, ManifestSigned, MetricsAttached, ModelVersionEvent, Registered, StageChanged,
 };
 use crate::domain::gates;
-use crate::domain::metrics::{HoldoutMetrics, check_score};
-use crate::domain::stage::Stage;
 use crate::domain::state::{ModelVersion, ModelVersionState};
+use edgeops_registry_api::Stage;
+use edgeops_registry_api::metrics::{HoldoutMetrics, check_score};
 
 pub fn decide(
     state: &ModelVersionState,

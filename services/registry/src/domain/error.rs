@@ -4,7 +4,7 @@
 use edgeops_artifacts::VerifyError;
 
 use crate::domain::names::ModelVersionKey;
-use crate::domain::stage::Stage;
+use edgeops_registry_api::Stage;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {

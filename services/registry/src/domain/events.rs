@@ -12,13 +12,15 @@ pub use edgeops_eventsourcing::EventDecodeError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::domain::gates::Gate;
-use crate::domain::metrics::{Holdout, HoldoutMetrics};
-use crate::domain::names::{ModelName, ModelVersionKey, Scope};
-use crate::domain::stage::Stage;
+use crate::domain::names::ModelVersionKey;
+use edgeops_registry_api::Gate;
+use edgeops_registry_api::Stage;
+use edgeops_registry_api::metrics::{Holdout, HoldoutMetrics};
+use edgeops_registry_api::{ModelName, Scope};
 
-/// The envelope's `aggregate_kind` for every event below.
-pub const AGGREGATE_KIND: &str = "model_version";
+/// The envelope's `aggregate_kind` for every event below (defined once in contracts: the hub
+/// topology's projection consumer filters on it too).
+pub use edgeops_contracts::registry::MODEL_VERSION_AGGREGATE as AGGREGATE_KIND;
 
 /// A trained model entered the registry, in `dev`. Also the `Register` command's payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

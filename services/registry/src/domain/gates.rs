@@ -3,21 +3,9 @@
 //! people, who should not have to look anything up to understand it.
 
 use edgeops_contracts::training::MIN_SKILL_VS_PERSISTENCE;
-use serde::{Deserialize, Serialize};
+use edgeops_registry_api::{Gate, Holdout, HoldoutMetrics, Stage};
 
 use crate::domain::commands::ProdSummary;
-use crate::domain::metrics::{Holdout, HoldoutMetrics};
-use crate::domain::stage::Stage;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Gate {
-    /// Candidate RMSE at least [`MIN_SKILL_VS_PERSISTENCE`] below the persistence forecast's on
-    /// the holdout.
-    BeatsPersistence,
-    /// Candidate RMSE no worse than the current prod version's on the same holdout.
-    NotWorseThanProd,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GateFailure {

@@ -3,11 +3,12 @@
 //! here does I/O or reads the clock; time and the current production version come in with
 //! the command, so every rule is testable as given/when/then.
 //!
+//! The vocabulary callers share (stages, gate names, holdout metrics, model names and scopes)
+//! is defined in `edgeops_registry_api` and used here as the domain's own.
+//!
 //! | module      | holds                                                        |
 //! |-------------|--------------------------------------------------------------|
-//! | [`names`]   | validated model names, scopes, the aggregate key             |
-//! | [`stage`]   | stages and the transition table                              |
-//! | [`metrics`] | holdout scores attached to a version                         |
+//! | [`names`]   | the aggregate key (model names and scopes: the API crate)    |
 //! | [`gates`]   | the promotion gates, as pure functions                       |
 //! | [`events`]  | event payloads, the event enum, envelope helpers             |
 //! | [`commands`]| what callers ask for                                         |
@@ -25,11 +26,9 @@ pub mod decide;
 pub mod error;
 pub mod events;
 pub mod gates;
-pub mod metrics;
 pub mod model;
 pub mod names;
 pub mod registration;
-pub mod stage;
 pub mod state;
 
 #[cfg(test)]
@@ -43,15 +42,17 @@ pub use allocation::{
 };
 pub use commands::{Command, ProdSummary};
 pub use decide::decide;
+pub use edgeops_registry_api::{
+    BaselineScores, CandidateScores, Gate, Holdout, HoldoutMetrics, IncumbentScore, ModelName,
+    NameError, Scope, Stage,
+};
 pub use error::DomainError;
 pub use events::{
     AGGREGATE_KIND, EventDecodeError, GateFailed, ManifestSigned, MetricsAttached,
     ModelVersionEvent, Registered, StageChanged, register_upcasters,
 };
-pub use gates::{Gate, GateFailure};
-pub use metrics::{BaselineScores, CandidateScores, Holdout, HoldoutMetrics, IncumbentScore};
+pub use gates::GateFailure;
 pub use model::{current_prod, prod_summary_for, superseded_prod};
-pub use names::{ModelName, ModelVersionKey, NameError, Scope};
+pub use names::ModelVersionKey;
 pub use registration::{Proposal, Step, next_step, precheck, proposal};
-pub use stage::Stage;
 pub use state::{ModelVersion, ModelVersionState, apply};

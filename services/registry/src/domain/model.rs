@@ -7,9 +7,9 @@
 use std::collections::BTreeMap;
 
 use crate::domain::commands::ProdSummary;
-use crate::domain::names::{ModelName, Scope};
-use crate::domain::stage::Stage;
 use crate::domain::state::{ModelVersion, ModelVersionState};
+use edgeops_registry_api::Stage;
+use edgeops_registry_api::{ModelName, Scope};
 
 fn in_prod<'a>(
     model: &ModelName,

@@ -8,10 +8,10 @@ use proptest::prelude::*;
 use crate::domain::commands::{Command, ProdSummary};
 use crate::domain::decide;
 use crate::domain::events::ModelVersionEvent;
-use crate::domain::metrics::IncumbentScore;
-use crate::domain::stage::Stage;
 use crate::domain::state::{ModelVersionState, apply};
 use crate::domain::test_support::*;
+use edgeops_registry_api::Stage;
+use edgeops_registry_api::metrics::IncumbentScore;
 
 /// An incumbent's RMSE is written as an offset from the candidate's, so that ties and
 /// near-ties (where an off-by-one comparison would hide) come up often.

@@ -4,19 +4,19 @@
 //! from the version's own events, so a redelivered completion resumes where the last attempt
 //! stopped instead of starting over.
 
-use edgeops_artifacts::{ArtifactRef, FeatureSpecRef, Lineage};
+use edgeops_artifacts::{FeatureSpecRef, Lineage};
 use edgeops_contracts::streams::MODELS_BUCKET;
 use edgeops_contracts::training::{Scores, TrainingCompleted};
 
 use crate::domain::commands::Command;
 use crate::domain::decide::decide;
 use crate::domain::events::{ModelVersionEvent, Registered};
-use crate::domain::metrics::{
+use crate::domain::state::ModelVersionState;
+use edgeops_registry_api::Stage;
+use edgeops_registry_api::metrics::{
     BaselineScores, CandidateScores, Holdout, HoldoutMetrics, IncumbentScore,
 };
-use crate::domain::names::{ModelName, Scope};
-use crate::domain::stage::Stage;
-use crate::domain::state::ModelVersionState;
+use edgeops_registry_api::{ModelName, Scope};
 
 /// What a completed run proposes to register as version `registered.version`.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,11 +44,7 @@ pub fn proposal(done: &TrainingCompleted, version: u32) -> Result<Proposal, Stri
         model,
         version,
         scope: Scope::from(&done.request.scope),
-        artifact: ArtifactRef {
-            object_name: done.artifact.object.clone(),
-            sha256: done.artifact.sha256.clone(),
-            size_bytes: done.artifact.size_bytes,
-        },
+        artifact: done.artifact.artifact.clone(),
         feature_spec: FeatureSpecRef {
             name: done.dataset.spec_name.clone(),
             version: done.dataset.spec_version,

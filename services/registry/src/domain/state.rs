@@ -5,9 +5,9 @@ use edgeops_artifacts::{Manifest, SignedManifest};
 
 use crate::domain::error::DomainError;
 use crate::domain::events::{ModelVersionEvent, Registered};
-use crate::domain::metrics::HoldoutMetrics;
 use crate::domain::names::ModelVersionKey;
-use crate::domain::stage::Stage;
+use edgeops_registry_api::Stage;
+use edgeops_registry_api::metrics::HoldoutMetrics;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum ModelVersionState {

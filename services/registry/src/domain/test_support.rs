@@ -6,10 +6,11 @@ use edgeops_contracts::Actor;
 
 use crate::domain::commands::Command;
 use crate::domain::events::{ModelVersionEvent, Registered};
-use crate::domain::metrics::{BaselineScores, CandidateScores, Holdout, HoldoutMetrics};
-use crate::domain::names::{ModelName, ModelVersionKey, Scope};
-use crate::domain::stage::Stage;
+use crate::domain::names::ModelVersionKey;
 use crate::domain::state::{ModelVersionState, apply};
+use edgeops_registry_api::Stage;
+use edgeops_registry_api::metrics::{BaselineScores, CandidateScores, Holdout, HoldoutMetrics};
+use edgeops_registry_api::{ModelName, Scope};
 
 pub fn holdout() -> Holdout {
     Holdout {

@@ -7,8 +7,8 @@ use async_nats::jetstream::Context;
 use chrono::Utc;
 use edgeops_contracts::Actor;
 
-use crate::api::{ArchiveRequest, CommandReply, PromoteRequest, codes};
 use edgeops_eventsourcing::{EventStore, Loaded, Provenance, StoreError};
+use edgeops_registry_api::{ArchiveRequest, CommandReply, PromoteRequest, codes};
 
 use crate::domain::{
     Command, DomainError, ModelName, ModelVersionEvent, ModelVersionKey, ModelVersionState, Stage,

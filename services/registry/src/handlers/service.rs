@@ -1,6 +1,6 @@
 //! The registry as a NATS micro service ("registry"): `nats micro ls` lists it, and every
-//! endpoint under `edgeops.svc.registry.*` ([`crate::api::endpoints`]) answers every request,
-//! a refusal included (micro-service error headers with a [`crate::api::codes`] code).
+//! endpoint under `edgeops.svc.registry.*` ([`edgeops_registry_api::endpoints`]) answers every request,
+//! a refusal included (micro-service error headers with a [`edgeops_registry_api::codes`] code).
 //! Requests are handled concurrently, so two commands on one version race for real and the
 //! stream's sequence check picks the winner.
 
@@ -10,17 +10,19 @@ use std::time::Duration;
 use async_nats::jetstream::Context;
 use async_nats::service::Request;
 use async_nats::service::error::Error as ServiceError;
-use edgeops_contracts::training::{ProdQuery, ProdReply};
+use edgeops_registry_api::{ProdQuery, ProdReply};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::SERVICE_NAME;
-use crate::api::{ArchiveRequest, ModelRequest, PromoteRequest, VersionRequest, codes, endpoints};
 use crate::domain::{ModelName, Scope};
 use crate::handlers::commands;
 use crate::projection::{ProjectionError, queries};
+use edgeops_registry_api::{
+    ArchiveRequest, ModelRequest, PromoteRequest, VersionRequest, codes, endpoints,
+};
 
 /// What the endpoints need.
 pub struct ServiceContext {

@@ -4,15 +4,16 @@
 
 use chrono::{DateTime, Utc};
 use edgeops_artifacts::{ArtifactRef, FeatureSpecRef, Lineage, SignedManifest};
-use edgeops_contracts::training::{self, ProdVersion};
+use edgeops_contracts::training::StoredArtifact;
+use edgeops_registry_api::{
+    GateFailureRecord, ModelSummary, ProdVersion, Serving, StageChangeRecord, VersionDetail,
+    VersionSummary,
+};
 use serde::de::DeserializeOwned;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::ProjectionError;
-use crate::api::{
-    GateFailureRecord, ModelSummary, Serving, StageChangeRecord, VersionDetail, VersionSummary,
-};
 use crate::domain::{Holdout, HoldoutMetrics, ModelName, Scope};
 
 const CURRENT_PROD: &str = "SELECT DISTINCT ON (model, scope) model, scope, version
@@ -236,11 +237,13 @@ pub async fn prod(
     Ok(Some(ProdVersion {
         model: model.to_string(),
         version: unsigned(version, "version")?,
-        artifact: training::ArtifactRef {
+        artifact: StoredArtifact {
             bucket: edgeops_contracts::streams::MODELS_BUCKET.to_owned(),
-            object,
-            sha256,
-            size_bytes: unsigned(size_bytes, "artifact size")?,
+            artifact: ArtifactRef {
+                object_name: object,
+                sha256,
+                size_bytes: unsigned(size_bytes, "artifact size")?,
+            },
         },
     }))
 }

@@ -1,7 +1,36 @@
+use std::collections::BTreeMap;
+
+use chrono::DateTime;
 use proptest::prelude::*;
+use uuid::Uuid;
 
 use super::*;
-use crate::manifest::tests::sample;
+use crate::{ArtifactRef, FeatureSpecRef, Lineage, sha256_hex};
+
+/// A manifest as the registry would write it.
+fn sample(artifact: &[u8]) -> Manifest {
+    Manifest {
+        model: "co2-room".into(),
+        version: 3,
+        artifact: ArtifactRef::of("co2-room/3.onnx", artifact),
+        feature_spec: FeatureSpecRef {
+            name: "indoor_air".into(),
+            version: 3,
+            inputs: vec!["co2_ppm".into(), "co2_ppm_lag1".into()],
+        },
+        horizon_bins: 12,
+        metrics: BTreeMap::from([
+            ("rmse".to_owned(), 41.25),
+            ("persistence_rmse".to_owned(), 57.0),
+        ]),
+        lineage: Lineage {
+            training_run: Uuid::from_u128(0x0189_0000_0000_7000_8000_0000_0000_0001),
+            dataset_fingerprint: sha256_hex(b"dataset"),
+            code_version: "abc1234".into(),
+        },
+        created_at: DateTime::from_timestamp(1_767_225_600, 123_456_789).unwrap_or_default(),
+    }
+}
 
 const ARTIFACT: &[u8] = b"pretend this is an ONNX model";
 

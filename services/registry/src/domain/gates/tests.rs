@@ -1,6 +1,6 @@
 use super::*;
-use crate::domain::metrics::IncumbentScore;
 use crate::domain::test_support::{holdout, metrics};
+use edgeops_registry_api::metrics::IncumbentScore;
 
 fn prod(version: u32, rmse_here: Option<f64>) -> ProdSummary {
     ProdSummary {

@@ -1,6 +1,7 @@
+use edgeops_contracts::manifest::ArtifactRef;
 use edgeops_contracts::training::{
-    ArtifactRef, CandidateResult, DatasetFingerprint, ExportCheck, IncumbentResult, RunRequest,
-    Scope as TrainingScope,
+    CandidateResult, DatasetFingerprint, ExportCheck, IncumbentResult, RunRequest,
+    Scope as TrainingScope, StoredArtifact,
 };
 use uuid::Uuid;
 
@@ -70,11 +71,13 @@ fn completed() -> TrainingCompleted {
             version: 2,
             holdout: scores(42.0),
         }),
-        artifact: ArtifactRef {
+        artifact: StoredArtifact {
             bucket: MODELS_BUCKET.into(),
-            object: "co2-room/7.onnx".into(),
-            sha256: "a".repeat(64),
-            size_bytes: 123,
+            artifact: ArtifactRef {
+                object_name: "co2-room/7.onnx".into(),
+                sha256: "a".repeat(64),
+                size_bytes: 123,
+            },
         },
         export_check: ExportCheck {
             rows: 500,
@@ -123,7 +126,9 @@ fn runs_that_could_never_register_are_refused_before_a_number_is_spent() {
         ("model name", |d| d.request.model = "co2 room".into()),
         ("winner", |d| d.winner = "lstm".into()),
         ("bucket", |d| d.artifact.bucket = "elsewhere".into()),
-        ("sha256", |d| d.artifact.sha256 = "not-a-digest".into()),
+        ("sha256", |d| {
+            d.artifact.artifact.sha256 = "not-a-digest".into()
+        }),
         ("holdout", |d| d.holdout_rows = 0),
     ];
     for (expected, spoil) in cases {

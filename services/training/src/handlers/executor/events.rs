@@ -7,13 +7,13 @@ use async_nats::jetstream::Context;
 use edgeops_contracts::Actor;
 use edgeops_contracts::envelope::{EventData, EventEnvelope, EventMeta};
 use edgeops_contracts::training::{
-    ArtifactRef, CandidateResult, DatasetFingerprint, IncumbentResult, RUN_AGGREGATE,
+    CandidateResult, DatasetFingerprint, IncumbentResult, RUN_AGGREGATE, StoredArtifact,
     TrainingCompleted, TrainingRequested,
 };
 use edgeops_features::FeatureSpec;
 
 use crate::domain::run::RunEvent;
-use crate::pipeline::{self, Trained};
+use crate::pipeline::Trained;
 use crate::{SERVICE_NAME, code_version};
 
 /// Publishes `event` as caused by `cause`, if the run's last event is still `expected`;
@@ -52,7 +52,7 @@ pub(super) fn completed(
     spec: &FeatureSpec,
     trained: Trained,
     incumbent: Option<IncumbentResult>,
-    artifact: ArtifactRef,
+    artifact: StoredArtifact,
     elapsed: Duration,
 ) -> TrainingCompleted {
     let request = requested.request.clone();
@@ -74,8 +74,8 @@ pub(super) fn completed(
         holdout_from: report.holdout_from,
         train_rows: report.train_rows,
         holdout_rows: report.holdout_rows,
-        persistence: pipeline::scores(&report.persistence),
-        seasonal_naive: report.seasonal_naive.as_ref().map(pipeline::scores),
+        persistence: report.persistence,
+        seasonal_naive: report.seasonal_naive,
         candidates: report
             .candidates
             .iter()
@@ -83,7 +83,7 @@ pub(super) fn completed(
                 name: c.name.clone(),
                 params: c.params.clone(),
                 validation_rmse: c.validation_rmse,
-                holdout: pipeline::scores(&c.holdout),
+                holdout: c.holdout,
                 skill_vs_persistence: c.skill_vs_persistence,
                 fit_seconds: c.fit_seconds,
             })

@@ -1,7 +1,8 @@
 //! The one question training asks the registry: which version of a model is in production for
-//! a scope. Kept to this function so a typed registry client can take its place in one edit.
+//! a scope, through the registry's typed client.
 
-use edgeops_contracts::training::{ProdQuery, ProdReply, ProdVersion, RunRequest};
+use edgeops_contracts::training::RunRequest;
+use edgeops_registry_api::{ProdQuery, ProdVersion, RegistryClient};
 
 /// The production version for `request`'s model and scope; `None` when there is none, or when
 /// the registry does not answer (a run does not wait for it: it just has nothing to compare).
@@ -13,7 +14,8 @@ pub(super) async fn prod_version(
         model: request.model.clone(),
         scope: request.scope.clone(),
     };
-    edgeops_bus::service::call::<_, ProdReply>(client, "registry", "prod", &query)
+    RegistryClient::new(client.clone())
+        .prod(&query)
         .await
         .inspect_err(|e| tracing::info!(error = %e, "no registry answer; no incumbent to compare"))
         .ok()?

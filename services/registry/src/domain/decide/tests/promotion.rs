@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::domain::Gate;
-use crate::domain::metrics::IncumbentScore;
+use edgeops_registry_api::metrics::IncumbentScore;
 
 fn in_stage(stage: Stage) -> ModelVersionState {
     let mut state = scored_and_signed(3, "site:s1", 40.0);

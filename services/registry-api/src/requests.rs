@@ -1,46 +1,12 @@
-//! The registry's request/reply contract: endpoint names, request bodies, replies and error
-//! codes. The service, the `edgeops models` command and the tests share these types so the
-//! three cannot drift apart. Training's `prod` query is the exception: its types are training's
-//! contract (`edgeops_contracts::training::{ProdQuery, ProdReply}`), answered exactly.
-//!
-//! Every endpoint lives at `edgeops.svc.registry.<endpoint>`. A refusal is a NATS micro-service
-//! error: headers `Nats-Service-Error-Code` (one of [`codes`]) and `Nats-Service-Error` (why).
+//! The registry's request and reply bodies. The service, the `edgeops models` command, other
+//! services and the tests share these types so they cannot drift apart.
 
 use chrono::{DateTime, Utc};
-use edgeops_artifacts::{ArtifactRef, FeatureSpecRef, Lineage};
 use edgeops_contracts::Actor;
+use edgeops_contracts::manifest::{ArtifactRef, FeatureSpecRef, Lineage};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Gate, Holdout, HoldoutMetrics, Stage};
-
-/// Endpoint names under `edgeops.svc.registry`.
-pub mod endpoints {
-    pub const PROMOTE: &str = "promote";
-    pub const ARCHIVE: &str = "archive";
-    pub const MODELS: &str = "models";
-    pub const VERSIONS: &str = "versions";
-    pub const VERSION: &str = "version";
-    pub const PROD: &str = "prod";
-    pub const MANIFEST: &str = "manifest";
-}
-
-/// Error codes, read like their HTTP namesakes.
-pub mod codes {
-    /// The request is malformed, or the command makes no sense for this version.
-    pub const BAD_REQUEST: usize = 400;
-    /// No such model or version (or no signed manifest yet).
-    pub const NOT_FOUND: usize = 404;
-    /// The version is not where the command needs it: it moved on while the command was
-    /// decided ("version moved on: reload and retry"), or its state rules the command out
-    /// (already in that stage, no such move from its stage, not scored or signed yet).
-    pub const CONFLICT: usize = 409;
-    /// A promotion gate refused; the refusal is recorded as a `gate_failed` event.
-    pub const GATE_REFUSED: usize = 422;
-    /// A bug: the registry could not encode its own answer.
-    pub const INTERNAL: usize = 500;
-    /// NATS or Postgres is unavailable; retry later.
-    pub const UNAVAILABLE: usize = 503;
-}
+use crate::{Gate, Holdout, HoldoutMetrics, Stage};
 
 /// `promote`: move a version to `staging` or `prod` through the gates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

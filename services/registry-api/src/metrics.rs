@@ -45,7 +45,7 @@ pub struct HoldoutMetrics {
 
 /// A score must be a finite, non-negative number: errors are never negative, and NaN or
 /// infinity would make every comparison a gate depends on meaningless.
-pub(crate) fn check_score(name: &str, value: f64) -> Result<(), String> {
+pub fn check_score(name: &str, value: f64) -> Result<(), String> {
     if value.is_finite() && value >= 0.0 {
         Ok(())
     } else {
@@ -102,7 +102,22 @@ impl HoldoutMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::test_support::metrics;
+
+    fn metrics(rmse: f64, persistence_rmse: f64) -> HoldoutMetrics {
+        HoldoutMetrics {
+            candidate: CandidateScores {
+                rmse,
+                mae: rmse * 0.8,
+                mase: Some(0.9),
+            },
+            persistence: BaselineScores {
+                rmse: persistence_rmse,
+                mae: persistence_rmse * 0.8,
+            },
+            seasonal_naive: None,
+            incumbent: None,
+        }
+    }
 
     #[test]
     fn finite_scores_pass_and_each_bad_one_is_named() {

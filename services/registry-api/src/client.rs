@@ -1,15 +1,14 @@
-//! A typed client of the registry's endpoints, for the `edgeops models` command and the tests:
-//! one place that knows how a refusal travels (micro-service error headers).
+//! A typed client of the registry's endpoints, for other services, the `edgeops models`
+//! command and the tests: one place that knows how a refusal travels (micro-service error
+//! headers).
 
-use edgeops_artifacts::SignedManifest;
-use edgeops_contracts::training::{ProdQuery, ProdReply};
+use edgeops_contracts::manifest::SignedManifest;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::SERVICE_NAME;
-use crate::api::{
-    ArchiveRequest, CommandReply, ModelRequest, ModelSummary, PromoteRequest, VersionDetail,
-    VersionRequest, VersionSummary, endpoints,
+use crate::{
+    ArchiveRequest, CommandReply, ModelRequest, ModelSummary, ProdQuery, ProdReply, PromoteRequest,
+    SERVICE_NAME, VersionDetail, VersionRequest, VersionSummary, endpoints,
 };
 
 /// What a call of the service's endpoints can end in (see [`edgeops_bus::CallError`]).

@@ -1,43 +1,12 @@
-//! Deployment's request/reply contract: endpoint names, request bodies, replies and error
-//! codes, shared by the service, the `edgeops rollout` command and the tests.
-//!
-//! Every endpoint lives at `edgeops.svc.deployment.<endpoint>`. A refusal is a NATS
-//! micro-service error: headers `Nats-Service-Error-Code` (one of [`codes`]) and
-//! `Nats-Service-Error` (why).
+//! Deployment's request and reply bodies, shared by the service, the `edgeops rollout` command
+//! and the tests.
 
 use chrono::{DateTime, Utc};
 use edgeops_contracts::Actor;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::{GateSettings, Selector, Status, Strategy};
-
-/// Endpoint names under `edgeops.svc.deployment`.
-pub mod endpoints {
-    pub const START: &str = "start";
-    pub const PAUSE: &str = "pause";
-    pub const RESUME: &str = "resume";
-    pub const CANCEL: &str = "cancel";
-    pub const ROLLBACK: &str = "rollback";
-    pub const STATUS: &str = "status";
-    pub const LIST: &str = "list";
-}
-
-/// Error codes, read like their HTTP namesakes.
-pub mod codes {
-    /// Malformed request, bad strategy or gates, a selector naming nothing valid, nothing live
-    /// among the devices selected, or a device named on its own that is silent.
-    pub const BAD_REQUEST: usize = 400;
-    /// No such rollout, site or model version (or its manifest is not signed yet).
-    pub const NOT_FOUND: usize = 404;
-    /// The rollout is not where the command needs it: it moved on since the operator looked
-    /// (another operator acted, or the expected sequence is stale), or its status rules the
-    /// command out; or a target is already in another running rollout.
-    pub const CONFLICT: usize = 409;
-    pub const INTERNAL: usize = 500;
-    /// NATS, Postgres or the registry is unavailable; retry later.
-    pub const UNAVAILABLE: usize = 503;
-}
+use crate::{GateSettings, Selector, Status, Strategy};
 
 /// `start`: roll `model` v`version` out to the devices `selector` names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -75,6 +75,18 @@ pub struct Manifest {
     pub created_at: DateTime<Utc>,
 }
 
+/// A manifest with the signature over its [canonical bytes](Manifest::canonical_bytes).
+/// Signing and verifying live in `edgeops-artifacts`; this is the data that travels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedManifest {
+    pub manifest: Manifest,
+    /// Which key signed (the signer's key id: hex SHA-256 of its public key, shortened).
+    pub key_id: String,
+    /// The 64-byte Ed25519 signature in standard base64.
+    pub signature: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     /// JSON has no spelling for NaN or infinity; serde_json would write `null`, which no
@@ -104,10 +116,10 @@ impl Manifest {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
-    pub(crate) fn sample(artifact: &[u8]) -> Manifest {
+    fn sample(artifact: &[u8]) -> Manifest {
         Manifest {
             model: "co2-room".into(),
             version: 3,

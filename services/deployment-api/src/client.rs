@@ -5,10 +5,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::SERVICE_NAME;
-use crate::api::{
-    ActReply, ActRequest, ListRequest, RolloutStatus, RolloutSummary, StartReply, StartRequest,
-    StatusRequest, endpoints,
+use crate::{
+    ActReply, ActRequest, ListRequest, RolloutStatus, RolloutSummary, SERVICE_NAME, StartReply,
+    StartRequest, StatusRequest, endpoints,
 };
 
 /// What a call of the service's endpoints can end in (see [`edgeops_bus::CallError`]).
