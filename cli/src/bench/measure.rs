@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, stream};
 use chrono::{DateTime, TimeZone, Utc};
-use edgeops_contracts::{Reading, ReadingLimits, SiteId, streams, subjects};
+use edgeops_contracts::{DeviceId, Reading, ReadingLimits, SiteId, streams, subjects};
 use edgeops_edge_gateway::GatewayConfig;
 use edgeops_ingest::IngestConfig;
 use edgeops_ingest::domain::batch::Row;
@@ -41,6 +41,20 @@ fn readings(tag: u32, n: u64, devices: usize) -> Vec<(String, String)> {
 }
 
 /// Publishes every reading with JetStream acknowledgements, `PUBLISH_WINDOW` in flight.
+/// Each device's raw subject at `site`, built before any clock starts.
+fn raw_subjects(
+    site: &SiteId,
+    readings: &[(String, String)],
+) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    readings
+        .iter()
+        .map(|(device, _)| {
+            let subject = subjects::raw_reading(site, &DeviceId::parse(device)?);
+            Ok((device.clone(), subject))
+        })
+        .collect()
+}
+
 async fn publish_all(
     js: &jetstream::Context,
     subject: impl Fn(&str) -> String,
@@ -163,7 +177,6 @@ async fn measure_runs(
     pool: &sqlx::PgPool,
 ) -> anyhow::Result<Vec<Figure>> {
     let (mut publish_runs, mut insert_runs, mut e2e_runs) = (Vec::new(), Vec::new(), Vec::new());
-    let site = stack.site.to_string();
     for run in 0..args.runs {
         let tag = run as u32 + 1;
         let data = readings(tag, args.readings, args.devices);
@@ -184,12 +197,8 @@ async fn measure_runs(
 
         let before = accepted(hub).await?;
         let started = Instant::now();
-        publish_all(
-            local,
-            |device| format!("edgeops.raw.{site}.{device}"),
-            &data,
-        )
-        .await?;
+        let raw = raw_subjects(&stack.site, &data)?;
+        publish_all(local, |device| raw[device].clone(), &data).await?;
         wait_accepted(hub, before + args.readings).await?;
         e2e_runs.push(rate(args.readings, started.elapsed()));
         eprintln!(
@@ -224,7 +233,7 @@ fn rows_for(data: &[(String, String)], site: &str) -> anyhow::Result<Vec<Row>> {
     data.iter()
         .enumerate()
         .map(|(i, (device, payload))| {
-            let subject = format!("edgeops.readings.{site}.{device}");
+            let subject = subjects::hub_reading(&site, &DeviceId::parse(device)?);
             let reading = Reading::from_message(
                 &subject,
                 payload.as_bytes(),
@@ -251,14 +260,9 @@ async fn backlog_drain(
     if let Some(process) = stack.hub.lock().await.take() {
         process.stop().await;
     }
-    let site = stack.site.to_string();
     let data = readings(99, args.backlog, args.devices);
-    publish_all(
-        local,
-        |device| format!("edgeops.raw.{site}.{device}"),
-        &data,
-    )
-    .await?;
+    let raw = raw_subjects(&stack.site, &data)?;
+    publish_all(local, |device| raw[device].clone(), &data).await?;
     let started = Instant::now();
     let restarted = stack.hub_launcher.start().await?;
     *stack.hub.lock().await = Some(restarted);

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use edgeops_contracts::{SiteId, streams};
+use edgeops_contracts::{DeviceId, SiteId, streams, subjects};
 use edgeops_edge_gateway::GatewayConfig;
 use edgeops_edge_gateway::forward::ForwarderStats;
 use edgeops_ingest::IngestConfig;
@@ -397,7 +397,10 @@ async fn publish(args: &DemoArgs, site: &SiteId, leaf_url: &str) -> anyhow::Resu
     let sensor = edgeops_bus::connect(leaf_url, "demo-broken-sensor").await?;
     for (device, payload) in MALFORMED {
         sensor
-            .publish(format!("edgeops.raw.{site}.{device}"), (*payload).into())
+            .publish(
+                subjects::raw_reading(site, &DeviceId::parse(*device)?),
+                (*payload).into(),
+            )
             .await?;
     }
     sensor.flush().await?;

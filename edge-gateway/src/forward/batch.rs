@@ -7,26 +7,29 @@ use async_nats::jetstream::consumer::pull;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-/// How a batch is cut.
+/// How a batch is cut: at `size` (of whatever the caller counts), or `linger` after its first
+/// message.
 #[derive(Debug, Clone, Copy)]
 pub struct BatchShape {
     pub size: usize,
     pub linger: Duration,
 }
 
-/// The next batch: up to `shape.size` messages, what arrived within the linger, and never past
-/// local sequence `end`. With `end` set there is no linger: every message up to `end` is
-/// already stored, and the batch must be cut exactly there (see the forwarder's retries).
+/// The next batch: messages until `take` (told each message as it arrives) says the batch is
+/// full, what arrived within the linger, and never past local sequence `end`. With `end` set
+/// there is no linger: every message up to `end` is already stored, and the batch must be cut
+/// exactly there (see the forwarder's retries).
 pub async fn collect(
     messages: &mut pull::Ordered,
     shutdown: &CancellationToken,
-    shape: BatchShape,
+    linger: Duration,
     end: Option<u64>,
+    mut take: impl FnMut(&Message) -> Full,
 ) -> Result<Vec<Message>, async_nats::Error> {
-    let mut batch = Vec::with_capacity(shape.size);
-    let linger = tokio::time::sleep(shape.linger);
+    let mut batch = Vec::new();
+    let linger = tokio::time::sleep(linger);
     tokio::pin!(linger);
-    while batch.len() < shape.size {
+    loop {
         tokio::select! {
             biased;
             () = shutdown.cancelled() => break,
@@ -35,8 +38,9 @@ pub async fn collect(
                     let at_end = end.is_some_and(|end| {
                         message.info().is_ok_and(|info| info.stream_sequence >= end)
                     });
+                    let full = take(&message);
                     batch.push(message);
-                    if at_end {
+                    if at_end || (end.is_none() && full == Full::Yes) {
                         break;
                     }
                 }
@@ -47,6 +51,19 @@ pub async fn collect(
         }
     }
     Ok(batch)
+}
+
+/// Whether a batch has reached its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Full {
+    Yes,
+    No,
+}
+
+impl From<bool> for Full {
+    fn from(full: bool) -> Self {
+        if full { Self::Yes } else { Self::No }
+    }
 }
 
 /// The local stream sequence of a delivered message.

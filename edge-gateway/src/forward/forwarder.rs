@@ -26,7 +26,7 @@ use opentelemetry::metrics::Counter;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::batch::{BatchShape, collect, sequence_of};
+use super::batch::{BatchShape, Full, collect, sequence_of};
 use super::cursor::Cursor;
 use super::resend::ResendGuard;
 use crate::reduction::record;
@@ -162,7 +162,7 @@ impl Forwarder {
             .map_err(|e| local(e.into()))?;
         let consumer = stream
             .create_consumer(pull::OrderedConfig {
-                filter_subject: subjects::local_reduced_of_site(&self.site),
+                filter_subject: subjects::local_reduced(&self.site),
                 deliver_policy: DeliverPolicy::ByStartSequence {
                     start_sequence: after + 1,
                 },
@@ -174,14 +174,19 @@ impl Forwarder {
         let mut position = after;
         while !shutdown.is_cancelled() {
             let batch_end = guard.batch_end(position + 1);
-            let batch = collect(&mut messages, shutdown, self.shape, batch_end)
-                .await
-                .map_err(|e| (position, BatchError::Local(e)))?;
+            // Records until the planned messages fill a batch (the count a retry is cut by
+            // does not matter: it ends where the failed batch ended).
+            let mut outgoing = Vec::new();
+            let batch = collect(&mut messages, shutdown, self.shape.linger, batch_end, |m| {
+                outgoing.extend(self.read_record(m));
+                Full::from(outgoing.len() >= self.shape.size)
+            })
+            .await
+            .map_err(|e| (position, BatchError::Local(e)))?;
             let Some(last) = batch.last() else { continue };
             let last_sequence = sequence_of(last).map_err(|e| (position, BatchError::Local(e)))?;
-            let span = tracing::info_span!("edgeops.gateway.forward_batch", site = %self.site, readings = batch.len(), last_sequence);
+            let span = tracing::info_span!("edgeops.gateway.forward_batch", site = %self.site, records = batch.len(), messages = outgoing.len(), last_sequence);
             let first_sequence = position + 1;
-            let outgoing = self.read_records(&batch);
             let check = guard.must_check(first_sequence);
             // Counted as planned: what a failed attempt already delivered (and the check below
             // then skips) reached the hub all the same, and was not counted when it failed.
@@ -225,19 +230,13 @@ impl Forwarder {
         metrics.forwarded.add(tally.messages, &metrics.site);
     }
 
-    /// The hub messages the reduction stage recorded. A record that does not read back (only
-    /// a hand-made message on a reduced subject can be one) is logged and passed over.
-    fn read_records(&self, batch: &[Message]) -> Vec<Outgoing> {
-        batch
-            .iter()
-            .filter_map(|message| {
-                record::from_record(&message.subject, message.headers.as_ref(), &message.payload)
-                    .inspect_err(|err| {
-                        tracing::error!(site = %self.site, subject = %message.subject, error = %err, "a reduced record that is not one; passed over");
-                    })
-                    .ok()
-            })
-            .collect()
+    /// The hub messages of one reduction record. A record that does not decode (only a
+    /// hand-made message on the reduced subject can be one) is logged and passed over.
+    fn read_record(&self, message: &Message) -> Vec<Outgoing> {
+        record::decode(&message.payload).unwrap_or_else(|err| {
+            tracing::error!(site = %self.site, subject = %message.subject, error = %err, "not a reduction record; passed over");
+            Vec::new()
+        })
     }
 
     /// Sends a planned batch (minus what the hub already has, when `check`), packed; returns

@@ -1,14 +1,15 @@
 //! The reduction stage: reads the site's raw readings in order, applies the reduction policy
-//! once, and records what it lets through in `REDUCED_LOCAL`, at the site. The forwarder sends
-//! those records to the hub and the inference feed forecasts from them, so the model is served
-//! exactly the readings preprocessing builds its training rows from, through restarts and
-//! outages alike (see "Training/serving skew" in docs/architecture.md).
+//! once, and records what it lets through in `REDUCED_LOCAL`, at the site, one record per batch
+//! (see [`crate::reduction::record`]). The forwarder sends those records to the hub and the
+//! inference feed forecasts from them, so the model is served exactly the readings
+//! preprocessing builds its training rows from, through restarts and outages alike (see
+//! "Training/serving skew" in docs/architecture.md).
 //!
-//! It never waits on the uplink: a site without a link still reduces, and forecasts. Each batch
-//! is recorded (every record acknowledged by the local JetStream) before the cursor moves; a
-//! failed batch is planned again from the reduction state before it, and its records' ids
-//! (those of the hub messages, `<site>:<raw sequence>[:suffix]`) let the local stream store
-//! each once.
+//! It never waits on the uplink: a site without a link still reduces, and forecasts. A batch's
+//! record is acknowledged by the local JetStream before the cursor moves. When recording fails,
+//! the stage asks the stream whether the record arrived after all: if it did, it goes on after
+//! it; if not, it plans the batch again from the reduction state before it. Either way each raw
+//! reading is planned into exactly one stored record.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -21,10 +22,10 @@ use edgeops_telemetry::names;
 use opentelemetry::KeyValue;
 use tokio_util::sync::CancellationToken;
 
-use super::batch::{BatchShape, collect, sequence_of};
+use super::batch::{BatchShape, Full, collect, sequence_of};
 use super::cursor::{Cursor, CursorError};
 use super::forwarder::ForwarderStats;
-use crate::reduction::record::{self, TRACEPARENT_HEADER};
+use crate::reduction::record::{self, MAX_BATCH_RAW_BYTES, MESSAGE_ID_HEADER, TRACEPARENT_HEADER};
 use crate::reduction::{ReductionPolicy, SitePlanner, sequence_of_message_id};
 
 const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(1);
@@ -85,23 +86,26 @@ impl ReductionStage {
     /// process recorded further than it saved.
     async fn start_position(&self) -> anyhow::Result<u64> {
         let saved = self.cursor.load().await?;
+        let recorded = self
+            .recorded_until()
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+        Ok(saved.max(recorded))
+    }
+
+    /// The last raw sequence the newest stored record accounts for (0 when there is none).
+    async fn recorded_until(&self) -> Result<u64, async_nats::Error> {
         let mut stream = self.local.get_stream(streams::LOCAL_REDUCED).await?;
         let last = stream.info().await?.state.last_sequence;
         if last == 0 {
-            return Ok(saved);
+            return Ok(0);
         }
-        let recorded = match stream.get_raw_message(last).await {
-            Ok(message) => message
-                .headers
-                .get("Nats-Msg-Id")
-                .and_then(|id| sequence_of_message_id(id.as_str()))
-                .unwrap_or(0),
-            Err(err) => {
-                tracing::warn!(site = %self.site, error = %err, "the last reduced record could not be read; reducing after the cursor");
-                0
-            }
-        };
-        Ok(saved.max(recorded))
+        let message = stream.get_raw_message(last).await?;
+        Ok(message
+            .headers
+            .get(MESSAGE_ID_HEADER)
+            .and_then(|id| sequence_of_message_id(id.as_str()))
+            .unwrap_or(0))
     }
 
     async fn reduce_from(
@@ -132,15 +136,29 @@ impl ReductionStage {
         let mut position = after;
         while !shutdown.is_cancelled() {
             let failed = |e| (position, StageError::Local(e));
-            let batch = collect(&mut messages, shutdown, self.shape, None)
-                .await
-                .map_err(failed)?;
+            let (mut count, mut bytes) = (0, 0);
+            let batch = collect(&mut messages, shutdown, self.shape.linger, None, |m| {
+                count += 1;
+                bytes += m.payload.len();
+                Full::from(count >= self.shape.size || bytes >= MAX_BATCH_RAW_BYTES)
+            })
+            .await
+            .map_err(failed)?;
             let Some(last) = batch.last() else { continue };
             let last_sequence = sequence_of(last).map_err(failed)?;
             let before = planner.clone();
-            if let Err(err) = self.record(&batch, planner).await {
-                *planner = before;
-                return Err((position, StageError::Local(err)));
+            if let Err(err) = self.record(&batch, last_sequence, planner).await {
+                // Stored after all (only its acknowledgement was lost)? Then go on after it.
+                if self
+                    .recorded_until()
+                    .await
+                    .is_ok_and(|until| until >= last_sequence)
+                {
+                    tracing::info!(site = %self.site, last_sequence, error = %err, "the record was stored after all");
+                } else {
+                    *planner = before;
+                    return Err((position, StageError::Local(err)));
+                }
             }
             self.cursor
                 .save(last_sequence)
@@ -157,46 +175,44 @@ impl ReductionStage {
         Ok(position)
     }
 
-    /// Plans every reading of the batch and records what travels, pipelined; returns once the
-    /// local JetStream has acknowledged every record.
+    /// Plans every reading of the batch and stores what travels as the batch's record; returns
+    /// once the local JetStream has acknowledged it. A batch that plans nothing stores nothing.
     async fn record(
         &self,
         batch: &[Message],
+        last_sequence: u64,
         planner: &mut SitePlanner,
     ) -> Result<(), async_nats::Error> {
         let now = chrono::Utc::now();
-        let mut acks = Vec::new();
+        let mut planned = Vec::new();
+        let mut traceparent = None;
         for message in batch {
             let sequence = sequence_of(message)?;
-            let traceparent = message
-                .headers
-                .as_ref()
-                .and_then(|h| h.get(TRACEPARENT_HEADER))
-                .map(|v| v.as_str().to_owned());
-            let planned = planner.plan(
+            traceparent = traceparent.or_else(|| {
+                message
+                    .headers
+                    .as_ref()
+                    .and_then(|h| h.get(TRACEPARENT_HEADER))
+                    .map(|v| v.as_str().to_owned())
+            });
+            planned.extend(planner.plan(
                 &self.policy,
                 &self.site,
                 sequence,
                 message.subject.as_str(),
                 &message.payload,
                 now,
-            );
-            for outgoing in planned {
-                let (subject, headers) =
-                    record::to_record(&self.site, &outgoing, traceparent.as_deref());
-                let ack = self
-                    .local
-                    .publish_with_headers(subject, headers, outgoing.payload.into())
-                    .await?;
-                acks.push(ack);
-            }
+            ));
         }
-        for result in
-            futures::future::join_all(acks.into_iter().map(std::future::IntoFuture::into_future))
-                .await
-        {
-            result?;
+        if planned.is_empty() {
+            return Ok(());
         }
+        let (payload, headers) =
+            record::encode(&self.site, &planned, last_sequence, traceparent.as_deref())?;
+        self.local
+            .publish_with_headers(subjects::local_reduced(&self.site), headers, payload.into())
+            .await?
+            .await?;
         Ok(())
     }
 }

@@ -95,7 +95,7 @@ impl Feed {
         };
         let consumer = stream
             .create_consumer(pull::OrderedConfig {
-                filter_subject: record::readings_subject(&self.site),
+                filter_subject: subjects::local_reduced(&self.site),
                 deliver_policy,
                 ..Default::default()
             })
@@ -115,9 +115,9 @@ impl Feed {
             };
             let sequence = message.info().map_err(local)?.stream_sequence;
             let live = sequence > *replay_until;
-            self.handle(&message, &limits, live).await;
+            let fed = self.handle(&message, &limits, live).await;
             if live {
-                self.stats.readings.fetch_add(1, Ordering::Relaxed);
+                self.stats.readings.fetch_add(fed, Ordering::Relaxed);
             }
             *resume = Some(sequence);
         }
@@ -131,23 +131,30 @@ impl Feed {
         Ok(DeliverPolicy::ByStartTime { start_time })
     }
 
-    async fn handle(&mut self, message: &Message, limits: &ReadingLimits, live: bool) {
+    /// Feeds the readings of one reduction record; returns how many there were.
+    async fn handle(&mut self, message: &Message, limits: &ReadingLimits, live: bool) -> u64 {
         let now = chrono::Utc::now();
-        // Readings the hub would refuse are not forecast from either; ingest dead-letters them.
-        let Some(reading) =
-            record::from_record(&message.subject, message.headers.as_ref(), &message.payload)
-                .ok()
-                .and_then(|outgoing| record::reading_of(&outgoing, now, limits))
-        else {
-            return;
+        let planned = match record::decode(&message.payload) {
+            Ok(planned) => planned,
+            Err(err) => {
+                tracing::error!(site = %self.site, error = %err, "not a reduction record; passed over");
+                return 0;
+            }
         };
-        if !live {
-            self.engine.remember(&reading);
-            return;
+        let mut fed = 0;
+        // Readings the hub would refuse are not forecast from either; ingest dead-letters them.
+        for reading in planned
+            .iter()
+            .filter_map(|outgoing| record::reading_of(outgoing, now, limits))
+        {
+            fed += 1;
+            if !live {
+                self.engine.remember(&reading);
+            } else if let Some(forecast) = self.engine.observe(&reading) {
+                self.publish(forecast).await;
+            }
         }
-        if let Some(forecast) = self.engine.observe(&reading) {
-            self.publish(forecast).await;
-        }
+        fed
     }
 
     async fn publish(&self, mut forecast: Forecast) {

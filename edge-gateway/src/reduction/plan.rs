@@ -11,7 +11,7 @@ use super::reducer::{ForwardKind, Reducer};
 use super::set_aside;
 
 /// A message for the hub, with the id JetStream de-duplicates on.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Outgoing {
     pub subject: String,
     pub payload: Vec<u8>,
@@ -22,7 +22,7 @@ pub struct Outgoing {
 }
 
 /// What an [`Outgoing`] message carries, which decides how it may be packed with others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Body {
     /// One reduced reading (a JSON object).
     Reading,

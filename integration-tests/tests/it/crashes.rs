@@ -12,7 +12,10 @@ use edgeops_integration_tests::{TestStack, check, wait_until};
 use tokio::process::{Child, Command};
 
 use crate::ingest_process::binary;
-use crate::support::{base_time, count_rows, reading_json, wait_for_local_stream, wait_for_rows};
+use crate::support::{
+    base_time, count_rows, hub_subject, raw_subject, reading_json, wait_for_local_stream,
+    wait_for_rows,
+};
 
 fn start_ingest(stack: &TestStack) -> Child {
     Command::new(binary("edgeops-ingest"))
@@ -85,7 +88,7 @@ async fn ingest_killed_mid_run_loses_and_doubles_nothing() {
     for n in 0..per_device {
         for d in 0..devices {
             let ack = js
-                .publish(format!("edgeops.readings.s1.d{d}"), reading_json(n).into())
+                .publish(hub_subject("s1", &format!("d{d}")), reading_json(n).into())
                 .await
                 .unwrap();
             if n % 100 == 99 && d == 0 {
@@ -130,7 +133,7 @@ async fn the_gateway_killed_mid_backlog_resumes_where_it_stopped() {
         for d in 0..devices {
             acks.push(
                 local
-                    .publish(format!("edgeops.raw.s1.d{d}"), reading_json(n).into())
+                    .publish(raw_subject("s1", &format!("d{d}")), reading_json(n).into())
                     .await
                     .unwrap(),
             );

@@ -11,12 +11,12 @@ use edgeops_integration_tests::services::spawn_ingest;
 use edgeops_integration_tests::{TestStack, check, wait_until};
 use futures::StreamExt;
 
-use crate::support::{count_rows, reading_json, wait_for_rows};
+use crate::support::{count_rows, hub_subject, reading_json, wait_for_rows};
 
 /// (subject, payload, the reason ingest must give)
 fn malformed() -> Vec<(String, Vec<u8>, RejectCode)> {
     let ok_ts = r#""ts":"2026-01-01T00:00:00Z""#;
-    let on = |device: &str| format!("edgeops.readings.s1.{device}");
+    let on = |device: &str| hub_subject("s1", device);
     vec![
         (on("d01"), b"{not json".to_vec(), RejectCode::InvalidJson),
         (

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use edgeops_edge_gateway::forward::ForwarderStats;
 use edgeops_integration_tests::services::{Running, spawn_gateway, spawn_ingest};
 
-use crate::support::{base_time, count_rows, reading_json, wait_for_local_stream, wait_for_rows};
+use crate::support::{
+    base_time, count_rows, raw_subject, reading_json, wait_for_local_stream, wait_for_rows,
+};
 
 /// One registered site `s1` with ingest and its gateway running, and a sensor connected.
 struct Site {
@@ -56,7 +58,7 @@ async fn readings_published_at_a_leaf_land_in_postgres_exactly_once() {
         for device in DEVICES {
             // Plain core publish of JSON text: exactly what `nats pub` or a sensor sends.
             sensor
-                .publish(format!("edgeops.raw.s1.{device}"), reading_json(n).into())
+                .publish(raw_subject("s1", device), reading_json(n).into())
                 .await
                 .unwrap();
         }

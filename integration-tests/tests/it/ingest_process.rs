@@ -11,7 +11,7 @@ use edgeops_integration_tests::{TestStack, check, wait_until};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::support::{count_rows, reading_json};
+use crate::support::{count_rows, hub_subject, reading_json};
 
 /// The `edgeops-ingest` binary next to this test binary (`target/<profile>/`).
 pub fn ingest_binary() -> PathBuf {
@@ -40,7 +40,7 @@ async fn ingest_answers_ping_and_stops_cleanly_on_sigterm() {
     for n in 0..total {
         let ack = js
             .publish(
-                format!("edgeops.readings.s1.d{}", n % 10),
+                hub_subject("s1", &format!("d{}", n % 10)),
                 reading_json(n).into(),
             )
             .await

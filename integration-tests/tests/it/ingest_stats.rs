@@ -6,7 +6,7 @@ use std::time::Duration;
 use edgeops_integration_tests::services::spawn_ingest;
 use edgeops_integration_tests::{TestStack, wait_until};
 
-use crate::support::{reading_json, wait_for_rows};
+use crate::support::{hub_subject, reading_json, wait_for_rows};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn micro_stats_of_ingest_carry_its_counters() {
@@ -17,7 +17,7 @@ async fn micro_stats_of_ingest_carry_its_counters() {
     let total: i64 = 25;
     for n in 0..total {
         js.publish(
-            format!("edgeops.readings.s1.d{}", n % 5),
+            hub_subject("s1", &format!("d{}", n % 5)),
             reading_json(n).into(),
         )
         .await

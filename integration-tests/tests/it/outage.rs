@@ -15,7 +15,7 @@ use edgeops_integration_tests::TestStack;
 use edgeops_integration_tests::services::{spawn_gateway_with_config, spawn_ingest_with};
 
 use crate::support::{
-    Rows, base_time, selected_by_policy, stored_rows, wait_for_local_stream,
+    Rows, base_time, raw_subject, selected_by_policy, stored_rows, wait_for_local_stream,
     wait_for_rows_and_aggregates,
 };
 
@@ -48,7 +48,7 @@ fn site_readings(site: &str) -> Vec<(String, String)> {
     for minute in 0..PER_ROOM {
         let at = base_time() + chrono::Duration::minutes(minute);
         for (i, room) in rooms.iter_mut().enumerate() {
-            out.push((format!("edgeops.raw.{site}.room-{i}"), room.step(at, 60.0)));
+            out.push((raw_subject(site, &format!("room-{i}")), room.step(at, 60.0)));
         }
     }
     out

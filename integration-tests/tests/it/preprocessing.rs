@@ -12,7 +12,7 @@ use edgeops_features::{FeatureSpec, compute_rows};
 use edgeops_integration_tests::services::spawn_preprocessing;
 use edgeops_integration_tests::{TestStack, check, wait_until};
 
-use crate::support::base_time;
+use crate::support::{base_time, hub_subject};
 
 const DEVICES: [&str; 2] = ["room-a", "room-b"];
 const MINUTES: i64 = 600;
@@ -98,12 +98,9 @@ async fn late_and_out_of_order_readings_give_the_rows_of_a_full_computation() {
         for i in chunk {
             let (device, ts, co2, temp) = &all[*i];
             last_ack = Some(
-                js.publish(
-                    format!("edgeops.readings.s1.{device}"),
-                    payload(*ts, *co2, *temp).into(),
-                )
-                .await
-                .unwrap(),
+                js.publish(hub_subject("s1", device), payload(*ts, *co2, *temp).into())
+                    .await
+                    .unwrap(),
             );
         }
         if let Some(ack) = last_ack {

@@ -11,7 +11,8 @@ use edgeops_integration_tests::TestStack;
 use edgeops_integration_tests::services::{spawn_gateway_with_policy, spawn_ingest};
 
 use crate::support::{
-    base_time, selected_by_policy, stored_rows, wait_for_local_stream, wait_for_rows_and_aggregates,
+    base_time, raw_subject, selected_by_policy, stored_rows, wait_for_local_stream,
+    wait_for_rows_and_aggregates,
 };
 
 const ROOMS: usize = 6;
@@ -29,7 +30,7 @@ fn raw_readings() -> Vec<(String, String)> {
             let mut payload: serde_json::Value =
                 serde_json::from_str(&room.step(at, 60.0)).unwrap();
             payload["metrics"]["occupancy_count"] = serde_json::json!((minute / 30 + i as i64) % 7);
-            out.push((format!("edgeops.raw.s1.room-{i}"), payload.to_string()));
+            out.push((raw_subject("s1", &format!("room-{i}")), payload.to_string()));
         }
     }
     out

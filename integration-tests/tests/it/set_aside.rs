@@ -10,8 +10,8 @@ use edgeops_integration_tests::TestStack;
 use edgeops_integration_tests::services::{spawn_gateway, spawn_ingest};
 
 use crate::support::{
-    count_rows, reading_json, stream_messages, wait_for_dead_letters, wait_for_local_stream,
-    wait_for_rows,
+    count_rows, raw_subject, reading_json, stream_messages, wait_for_dead_letters,
+    wait_for_local_stream, wait_for_rows,
 };
 
 /// Letters and digits no compressor finds a pattern in (xorshift).
@@ -53,7 +53,7 @@ async fn one_oversized_message_among_ten_thousand_is_set_aside_and_forwarding_go
                 .unwrap();
         }
         for device in devices {
-            let subject = format!("edgeops.raw.s1.{device}");
+            let subject = raw_subject("s1", device);
             sensor
                 .publish(subject, reading_json(n).into())
                 .await
@@ -123,7 +123,7 @@ async fn a_message_the_hub_refuses_for_good_is_set_aside_and_the_rest_arrive() {
                 .unwrap();
         }
         for device in ["d1", "d2"] {
-            let subject = format!("edgeops.raw.s1.{device}");
+            let subject = raw_subject("s1", device);
             sensor
                 .publish(subject, reading_json(n).into())
                 .await

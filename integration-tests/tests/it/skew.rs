@@ -19,7 +19,7 @@ use crate::edge_inference::fixtures::{
     DEVICE, SITE, gateway_config, minute, publish_model, put_desired, wait_for_event,
     wait_until_feeding,
 };
-use crate::support::wait_for_local_stream;
+use crate::support::{forecast_subject, raw_subject, wait_for_local_stream};
 
 const MINUTES: i64 = 480;
 
@@ -147,7 +147,7 @@ async fn the_rows_served_at_the_edge_are_the_rows_preprocessing_trains_on() {
     put_desired(&stack, &v1).await;
     wait_for_event(&stack, "edge.model_applied", 1).await;
     let mut forecasts = leaf
-        .subscribe(format!("edgeops.forecasts.{SITE}.{DEVICE}"))
+        .subscribe(forecast_subject(SITE, DEVICE))
         .await
         .unwrap();
     leaf.flush().await.unwrap();
@@ -156,7 +156,7 @@ async fn the_rows_served_at_the_edge_are_the_rows_preprocessing_trains_on() {
     for m in 0..MINUTES {
         let payload = serde_json::to_vec(&quiet_room(m)).unwrap();
         site_js
-            .publish(format!("edgeops.raw.{SITE}.{DEVICE}"), payload.into())
+            .publish(raw_subject(SITE, DEVICE), payload.into())
             .await
             .unwrap()
             .await

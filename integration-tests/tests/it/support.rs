@@ -3,7 +3,33 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
+use edgeops_contracts::{DeviceId, SiteId, subjects};
 use edgeops_integration_tests::{check, wait_until};
+
+fn ids(site: &str, device: &str) -> (SiteId, DeviceId) {
+    (
+        SiteId::parse(site).unwrap(),
+        DeviceId::parse(device).unwrap(),
+    )
+}
+
+/// Where a sensor at `site` publishes a reading of `device` (the contracts' subject).
+pub fn raw_subject(site: &str, device: &str) -> String {
+    let (site, device) = ids(site, device);
+    subjects::raw_reading(&site, &device)
+}
+
+/// Where the gateway forwards `device`'s readings at the hub (the contracts' subject).
+pub fn hub_subject(site: &str, device: &str) -> String {
+    let (site, device) = ids(site, device);
+    subjects::hub_reading(&site, &device)
+}
+
+/// Where the gateway publishes `device`'s forecasts at the site (the contracts' subject).
+pub fn forecast_subject(site: &str, device: &str) -> String {
+    let (site, device) = ids(site, device);
+    subjects::forecast(&site, &device)
+}
 
 /// A base time safely in the past, so every generated reading passes the timestamp rules.
 pub fn base_time() -> DateTime<Utc> {

@@ -12,6 +12,7 @@ use edgeops_cli::replay::{Dataset, Replay};
 use edgeops_contracts::deployment::{Forecast, ForecastKind};
 use edgeops_contracts::streams;
 use edgeops_edge_gateway::GatewayConfig;
+use edgeops_edge_gateway::reduction::record;
 use edgeops_integration_tests::services::spawn_gateway_observed;
 use edgeops_integration_tests::{TestStack, check, wait_until};
 
@@ -94,10 +95,12 @@ async fn assert_the_ceiling(dataset: Dataset, spec_name: &str) {
     .await;
     // The models forecast from what the reduction let through (what training sees at the hub).
     let site_js = async_nats::jetstream::with_domain(sensor.clone(), format!("edge-{site}"));
+    let limits = edgeops_contracts::ReadingLimits::default();
     let reduced_readings = stream_messages(&site_js, streams::LOCAL_REDUCED)
         .await
         .iter()
-        .filter(|(subject, _)| subject.ends_with(".reading"))
+        .flat_map(|(_, payload)| record::decode(payload).unwrap())
+        .filter(|planned| record::reading_of(planned, chrono::Utc::now(), &limits).is_some())
         .count() as u64;
     wait_until(
         "every reduced reading through the forecasting feed",

@@ -270,16 +270,16 @@ pub fn site_topology(site: &SiteId, settings: &SiteSettings) -> Topology {
             stream::Config {
                 name: streams::LOCAL_REDUCED.into(),
                 description: Some(format!(
-                    "What the reduction policy of site {site} lets through, in order: the forwarder sends it, inference forecasts from it"
+                    "What the reduction policy of site {site} lets through, one message per batch: the forwarder sends it, inference forecasts from it"
                 )),
-                subjects: vec![subjects::local_reduced_of_site(site)],
+                subjects: vec![subjects::local_reduced(site)],
                 storage: stream::StorageType::File,
                 retention: stream::RetentionPolicy::Limits,
                 discard: stream::DiscardPolicy::Old,
                 // Never more than the raw readings it comes from, kept as long.
                 max_age: settings.raw_max_age,
                 max_bytes: settings.raw_max_bytes,
-                // A reduction batch retried after a failure stores each record once.
+                // A reduction batch retried after a failure is stored once.
                 duplicate_window: Duration::from_secs(120),
                 ..Default::default()
             },

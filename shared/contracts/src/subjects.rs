@@ -8,7 +8,7 @@
 //! | `edgeops.aggregates.<site>.<device>`      | edge gateway, windows    | `AGGREGATES` (hub)        |
 //! | `edgeops.dlq.<consumer>.<reason>`         | any consumer             | `DEAD_LETTERS` (hub)      |
 //! | `edgeops.local.dlq.<site>.<reason>`       | edge gateway, at the site | `DEAD_LETTERS_LOCAL` (edge-<site>) |
-//! | `edgeops.local.reduced.<site>.<body>`     | edge gateway, at the site | `REDUCED_LOCAL` (edge-<site>) |
+//! | `edgeops.local.reduced.<site>`            | edge gateway, at the site | `REDUCED_LOCAL` (edge-<site>) |
 //! | `edgeops.events.<aggregate>.<id>`         | services                 | `EVENTS` (hub)            |
 //! | `edgeops.svc.<service>.<endpoint>`        | request/reply endpoints  | -                         |
 //! | `edgeops.forecasts.<site>.<device>`       | edge gateway, at the site | `FORECASTS_LOCAL` (edge-<site>) |
@@ -106,27 +106,10 @@ pub fn local_dead_letters_of_site(site: &SiteId) -> String {
     format!("{LOCAL_DLQ}.{site}.>")
 }
 
-/// Where the gateway's reduction stage records, at the site, one message for the hub; `body`
-/// says what it carries (`reading`, `aggregates`, `unchecked`, `dead_letter`).
-pub fn local_reduced(site: &SiteId, body: &str) -> String {
-    format!("{LOCAL_REDUCED}.{site}.{body}")
-}
-
-/// Every reduced record of one site (the site's reduced stream's filter, and the forwarder's).
-pub fn local_reduced_of_site(site: &SiteId) -> String {
-    format!("{LOCAL_REDUCED}.{site}.>")
-}
-
-/// The body token of a reduced record's subject.
-pub fn reduced_body(subject: &str) -> Option<&str> {
-    let rest = subject.strip_prefix(LOCAL_REDUCED)?.strip_prefix('.')?;
-    let (_site, body) = rest.split_once('.')?;
-    (!body.is_empty() && !body.contains('.')).then_some(body)
-}
-
-/// Every subject that stays at the site: the leaf link carries none of them either way.
-pub fn all_local() -> &'static str {
-    "edgeops.local.>"
+/// Where the gateway's reduction stage records, at the site, what its policy lets through: one
+/// message per reduced batch, holding the batch's hub messages.
+pub fn local_reduced(site: &SiteId) -> String {
+    format!("{LOCAL_REDUCED}.{site}")
 }
 
 /// Whether `subject` is a hub dead-letter subject.
@@ -278,19 +261,9 @@ mod tests {
     }
 
     #[test]
-    fn reduced_records_name_their_site_and_body() {
+    fn reduced_records_name_their_site() {
         let (site, _) = ids();
-        assert_eq!(
-            local_reduced(&site, "reading"),
-            "edgeops.local.reduced.s1.reading"
-        );
-        assert_eq!(local_reduced_of_site(&site), "edgeops.local.reduced.s1.>");
-        assert_eq!(
-            reduced_body(&local_reduced(&site, "dead_letter")),
-            Some("dead_letter")
-        );
-        assert_eq!(reduced_body("edgeops.local.reduced.s1"), None);
-        assert_eq!(reduced_body("edgeops.local.dlq.s1.x"), None);
+        assert_eq!(local_reduced(&site), "edgeops.local.reduced.s1");
     }
 
     #[test]

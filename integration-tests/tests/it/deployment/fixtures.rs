@@ -136,7 +136,7 @@ pub async fn publish_round(leaf: &async_nats::Client, site: &str, rooms: &[usize
                 "humidity_pct": 45.0 + 5.0 * (bin as f64 / 23.0).sin(),
             },
         });
-        let subject = format!("edgeops.raw.{site}.{}", room(*i));
+        let subject = crate::support::raw_subject(site, &room(*i));
         let ack = js
             .publish(subject, serde_json::to_vec(&payload).unwrap().into())
             .await

@@ -208,7 +208,7 @@ pub async fn publish_reading(leaf: &async_nats::Client, m: i64) {
         "ts": minute(m).to_rfc3339(),
         "metrics": reading_values(m),
     });
-    let subject = format!("edgeops.raw.{SITE}.{DEVICE}");
+    let subject = crate::support::raw_subject(SITE, DEVICE);
     js.publish(subject, serde_json::to_vec(&payload).unwrap().into())
         .await
         .unwrap()
@@ -250,7 +250,7 @@ pub struct Forecasts(async_nats::Subscriber);
 
 impl Forecasts {
     pub async fn subscribe(leaf: &async_nats::Client) -> Self {
-        let subject = format!("edgeops.forecasts.{SITE}.{DEVICE}");
+        let subject = crate::support::forecast_subject(SITE, DEVICE);
         let subscriber = leaf.subscribe(subject).await.unwrap();
         leaf.flush().await.unwrap();
         Self(subscriber)
