@@ -22,7 +22,7 @@ use crate::handlers::evaluator::Evaluator;
 use crate::handlers::forecasts::ForecastsHandler;
 use crate::handlers::reports::ReportsHandler;
 use crate::handlers::service;
-use crate::projection::{self, DeploymentProjection, RebuildReport};
+use crate::projection::{DeploymentProjection, RebuildReport};
 use crate::rollouts;
 
 fn runner(stream: &str, durable: &str, batch_size: usize, linger_ms: u64) -> RunnerConfig {
@@ -108,17 +108,14 @@ pub async fn run(
     Ok(host.run(shutdown).await?)
 }
 
-/// `edgeops-deployment rebuild-projection`: empties the projection and replays the stream.
+/// `edgeops-deployment rebuild-projection`: empties the projection and replays the stream. Safe
+/// while the service runs.
 pub async fn rebuild_projection(config: &DeploymentConfig) -> anyhow::Result<RebuildReport> {
-    let (_client, js) = config.hub.connect("deployment-rebuild").await?;
-    let pool = config
-        .database
-        .connect_and_migrate(2)
-        .await
-        .context("preparing Postgres")?;
-    let report = projection::rebuild(&pool, &js)
-        .await
-        .context("rebuilding the deployment projection")?;
-    pool.close().await;
-    Ok(report)
+    edgeops_service_host::rebuild_projection(
+        "deployment",
+        &config.hub,
+        &config.database,
+        &DeploymentProjection,
+    )
+    .await
 }

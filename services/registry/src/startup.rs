@@ -5,7 +5,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use edgeops_artifacts::SigningKeyPair;
 use edgeops_bus::topology::{REGISTRY_COMPLETIONS_CONSUMER, REGISTRY_PROJECTION_CONSUMER};
 use edgeops_bus::{ConsumerRunner, RunnerConfig};
@@ -17,7 +16,7 @@ use crate::SERVICE_NAME;
 use crate::config::RegistryConfig;
 use crate::handlers::completions::CompletionsHandler;
 use crate::handlers::service::{self, ServiceContext};
-use crate::projection::{self, RebuildReport, RegistryProjection};
+use crate::projection::{RebuildReport, RegistryProjection};
 
 /// Loads the signing key the config names (refusing to start without one), then runs.
 pub async fn run(
@@ -76,17 +75,13 @@ pub async fn run_with_key(
 }
 
 /// `edgeops-registry rebuild-projection`: empties the projection and replays the stream. Safe
-/// while the service runs (see [`projection::rebuild`]).
+/// while the service runs.
 pub async fn rebuild_projection(config: &RegistryConfig) -> anyhow::Result<RebuildReport> {
-    let (_client, js) = config.hub.connect("registry-rebuild").await?;
-    let pool = config
-        .database
-        .connect_and_migrate(2)
-        .await
-        .context("preparing Postgres")?;
-    let report = projection::rebuild(&pool, &js)
-        .await
-        .context("rebuilding the registry projection")?;
-    pool.close().await;
-    Ok(report)
+    edgeops_service_host::rebuild_projection(
+        "registry",
+        &config.hub,
+        &config.database,
+        &RegistryProjection,
+    )
+    .await
 }

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 
+use async_nats::service::error::Error as ServiceError;
 use async_nats::service::{
     NATS_SERVICE_ERROR, NATS_SERVICE_ERROR_CODE, Request, ServiceBuilder, ServiceExt,
 };
@@ -14,6 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// Registers `service` with `endpoints` and hands each request to `respond`, concurrently, until
 /// `shutdown`; then finishes the requests in hand before it deregisters.
@@ -55,6 +57,79 @@ where
         .description(description)
         .stats_handler(move |_endpoint, _stats| stats());
     serve_registered(builder, service, endpoints, shutdown, respond).await
+}
+
+/// The codes every service's refusals share (a service's API crate adds its own): the
+/// HTTP status a client would expect, carried in the micro protocol's error header.
+pub mod codes {
+    /// The request is not what the endpoint takes (its body, a name in it).
+    pub const BAD_REQUEST: usize = 400;
+    /// What the request names does not exist.
+    pub const NOT_FOUND: usize = 404;
+    /// The request lost a race, or contradicts the current state.
+    pub const CONFLICT: usize = 409;
+    /// The service failed to build its answer.
+    pub const INTERNAL: usize = 500;
+    /// Something the service depends on (the stream, Postgres) did not answer.
+    pub const UNAVAILABLE: usize = 503;
+}
+
+/// A refusal: `code` and a message for the caller.
+pub fn refusal(code: usize, status: impl Into<String>) -> ServiceError {
+    ServiceError {
+        status: status.into(),
+        code,
+    }
+}
+
+/// The request body as JSON, or a `BAD_REQUEST` refusal naming the `shape` expected.
+pub fn json_body<T: DeserializeOwned>(payload: &[u8], shape: &str) -> Result<T, ServiceError> {
+    serde_json::from_slice(payload)
+        .map_err(|e| refusal(codes::BAD_REQUEST, format!("expected {shape}: {e}")))
+}
+
+/// A reply as JSON.
+pub fn json_reply<T: Serialize>(value: &T) -> Result<Vec<u8>, ServiceError> {
+    serde_json::to_vec(value).map_err(|e| refusal(codes::INTERNAL, e.to_string()))
+}
+
+/// As [`serve`], with the answering done here: `answer` gets each request's endpoint and body
+/// and returns the reply or a refusal; a refusal is logged (at `info`: the caller hears of it)
+/// and every request gets its answer, within the span `edgeops.<service>.request`.
+pub async fn serve_answers<F, Fut>(
+    client: async_nats::Client,
+    service: &'static str,
+    description: &str,
+    endpoints: &[&'static str],
+    shutdown: CancellationToken,
+    answer: F,
+) -> Result<(), async_nats::Error>
+where
+    F: Fn(&'static str, bytes::Bytes) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Vec<u8>, ServiceError>> + Send + 'static,
+{
+    serve(
+        client,
+        service,
+        description,
+        endpoints,
+        shutdown,
+        move |endpoint, request| {
+            let answer = answer.clone();
+            let span = tracing::info_span!("edgeops.request", service, endpoint);
+            async move {
+                let outcome = answer(endpoint, request.message.payload.clone()).await;
+                if let Err(err) = &outcome {
+                    tracing::info!(service, endpoint, code = err.code, status = %err.status, "request refused");
+                }
+                if let Err(err) = request.respond(outcome.map(Into::into)).await {
+                    tracing::warn!(service, endpoint, error = %err, "answering a request failed");
+                }
+            }
+            .instrument(span)
+        },
+    )
+    .await
 }
 
 async fn serve_registered<F, Fut>(

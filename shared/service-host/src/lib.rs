@@ -19,4 +19,4 @@ mod process;
 
 pub use args::{DEFAULT_DATABASE_URL, DEFAULT_NATS_URL, DatabaseArgs, HubArgs};
 pub use host::{Host, HostBuilder, HostError, TaskOutcome};
-pub use process::{Command, Shutdown, main, rebuilt};
+pub use process::{Command, Shutdown, main, rebuild_projection, rebuilt};

@@ -48,3 +48,24 @@ pub enum Command {
 pub fn rebuilt(applied: impl std::fmt::Display, skipped: impl std::fmt::Display) {
     println!("projection rebuilt: {applied} events applied, {skipped} unreadable skipped");
 }
+
+/// `<service> rebuild-projection`: empties `projection`'s tables and replays every event of its
+/// aggregates into them. Safe while the service runs (see `edgeops_eventsourcing::rebuild`).
+pub async fn rebuild_projection<P: edgeops_eventsourcing::Projection>(
+    service: &str,
+    hub: &crate::HubArgs,
+    database: &crate::DatabaseArgs,
+    projection: &P,
+) -> anyhow::Result<edgeops_eventsourcing::RebuildReport> {
+    use anyhow::Context as _;
+    let (_client, js) = hub.connect(&format!("{service}-rebuild")).await?;
+    let pool = database
+        .connect_and_migrate(2)
+        .await
+        .context("preparing Postgres")?;
+    let report = edgeops_eventsourcing::rebuild(projection, &pool, &js)
+        .await
+        .with_context(|| format!("rebuilding the {service} projection"))?;
+    pool.close().await;
+    Ok(report)
+}

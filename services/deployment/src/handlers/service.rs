@@ -6,10 +6,8 @@
 
 use std::sync::Arc;
 
-use async_nats::service::Request;
 use async_nats::service::error::Error as ServiceError;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use edgeops_bus::service::{json_body as body, json_reply as reply, refusal as error};
 use tokio_util::sync::CancellationToken;
 
 use crate::SERVICE_NAME;
@@ -30,22 +28,6 @@ const ENDPOINTS: [&str; 7] = [
     endpoints::STATUS,
     endpoints::LIST,
 ];
-
-fn error(code: usize, status: impl Into<String>) -> ServiceError {
-    ServiceError {
-        status: status.into(),
-        code,
-    }
-}
-
-fn body<T: DeserializeOwned>(payload: &[u8], shape: &str) -> Result<T, ServiceError> {
-    serde_json::from_slice(payload)
-        .map_err(|e| error(codes::BAD_REQUEST, format!("expected {shape}: {e}")))
-}
-
-fn reply<T: Serialize>(value: &T) -> Result<Vec<u8>, ServiceError> {
-    serde_json::to_vec(value).map_err(|e| error(codes::INTERNAL, e.to_string()))
-}
 
 /// Answers one request to `endpoint`.
 pub async fn answer(deps: &Deps, endpoint: &str, payload: &[u8]) -> Result<Vec<u8>, ServiceError> {
@@ -106,27 +88,16 @@ pub async fn serve(
     deps: Arc<Deps>,
     shutdown: CancellationToken,
 ) -> Result<(), async_nats::Error> {
-    edgeops_bus::service::serve(
+    edgeops_bus::service::serve_answers(
         client,
         SERVICE_NAME,
         "Rollouts of model versions: canary, waves, health gates, rollback",
         &ENDPOINTS,
         shutdown,
-        move |endpoint, request| {
+        move |endpoint, payload| {
             let deps = deps.clone();
-            async move { respond(&deps, endpoint, request).await }
+            async move { answer(&deps, endpoint, &payload).await }
         },
     )
     .await
-}
-
-#[tracing::instrument(name = "edgeops.deployment.request", skip(deps, request))]
-async fn respond(deps: &Deps, endpoint: &'static str, request: Request) {
-    let outcome = answer(deps, endpoint, &request.message.payload).await;
-    if let Err(err) = &outcome {
-        tracing::info!(code = err.code, status = %err.status, "deployment request refused");
-    }
-    if let Err(err) = request.respond(outcome.map(Into::into)).await {
-        tracing::warn!(error = %err, "answering a deployment request failed");
-    }
 }

@@ -8,11 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::Context;
-use async_nats::service::Request;
 use async_nats::service::error::Error as ServiceError;
+use edgeops_bus::service::{json_body as body, json_reply as reply, refusal as error};
 use edgeops_registry_api::{ProdQuery, ProdReply};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
@@ -40,24 +38,8 @@ const ENDPOINTS: [&str; 7] = [
     endpoints::MANIFEST,
 ];
 
-fn error(code: usize, status: impl Into<String>) -> ServiceError {
-    ServiceError {
-        status: status.into(),
-        code,
-    }
-}
-
-fn body<T: DeserializeOwned>(payload: &[u8], shape: &str) -> Result<T, ServiceError> {
-    serde_json::from_slice(payload)
-        .map_err(|e| error(codes::BAD_REQUEST, format!("expected {shape}: {e}")))
-}
-
 fn model_name(model: &str) -> Result<ModelName, ServiceError> {
     ModelName::parse(model).map_err(|e| error(codes::BAD_REQUEST, e.to_string()))
-}
-
-fn reply<T: Serialize>(value: &T) -> Result<Vec<u8>, ServiceError> {
-    serde_json::to_vec(value).map_err(|e| error(codes::INTERNAL, e.to_string()))
 }
 
 fn unavailable(err: ProjectionError) -> ServiceError {
@@ -163,27 +145,16 @@ pub async fn serve(
     ctx: Arc<ServiceContext>,
     shutdown: CancellationToken,
 ) -> Result<(), async_nats::Error> {
-    edgeops_bus::service::serve(
+    edgeops_bus::service::serve_answers(
         client,
         SERVICE_NAME,
         "Model registry: versions, stages, promotion gates, signed manifests",
         &ENDPOINTS,
         shutdown,
-        move |endpoint, request| {
+        move |endpoint, payload| {
             let ctx = ctx.clone();
-            async move { respond(&ctx, endpoint, request).await }
+            async move { answer(&ctx, endpoint, &payload).await }
         },
     )
     .await
-}
-
-#[tracing::instrument(name = "edgeops.registry.request", skip(ctx, request))]
-async fn respond(ctx: &ServiceContext, endpoint: &'static str, request: Request) {
-    let outcome = answer(ctx, endpoint, &request.message.payload).await;
-    if let Err(err) = &outcome {
-        tracing::info!(code = err.code, status = %err.status, "registry request refused");
-    }
-    if let Err(err) = request.respond(outcome.map(Into::into)).await {
-        tracing::warn!(error = %err, "answering a registry request failed");
-    }
 }
