@@ -1,9 +1,7 @@
-//! The `edgeops` operator command as a library, so tests and the demo share its pieces.
+//! The `edgeops` operator command as a library, so the binary and the demo share its pieces.
+//! Simulated sensors, data-set replay, nats-server configs and the local stack are in the test
+//! kit (`edgeops-testkit`).
 
 pub mod bench;
 pub mod commands;
 pub mod demo;
-pub mod leaf_link;
-pub mod nats_config;
-pub mod replay;
-pub mod simulator;

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use edgeops_cli::nats_config::{Listen, hub_config, leaf_config};
 use edgeops_contracts::{SiteId, streams};
+use edgeops_testkit::nats_config::{Listen, hub_config, leaf_config};
 use testcontainers::core::{IntoContainerPort, WaitFor};
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};

@@ -7,12 +7,12 @@ use chrono::{DateTime, TimeZone, Utc};
 use edgeops_contracts::{DeviceId, Reading, ReadingLimits, SiteId, streams, subjects};
 use edgeops_edge_gateway::GatewayConfig;
 use edgeops_ingest::IngestConfig;
-use edgeops_ingest::domain::batch::Row;
+use edgeops_ingest::Row;
 use futures::future::join_all;
 use tokio_util::sync::CancellationToken;
 
-use super::stack::BenchStack;
 use super::{BenchArgs, Figure, median, rate};
+use edgeops_testkit::local_stack::LocalStack;
 
 /// Outstanding publishes before waiting for their acknowledgements.
 const PUBLISH_WINDOW: usize = 5_000;
@@ -108,7 +108,7 @@ async fn wait_accepted(client: &async_nats::Client, target: u64) -> anyhow::Resu
     }
 }
 
-pub async fn all(stack: &BenchStack, args: &BenchArgs) -> anyhow::Result<Vec<Figure>> {
+pub async fn all(stack: &LocalStack, args: &BenchArgs) -> anyhow::Result<Vec<Figure>> {
     let hub = edgeops_bus::connect(&stack.hub_url, "edgeops-bench").await?;
     let hub_js = jetstream::with_domain(hub.clone(), streams::HUB_DOMAIN);
     edgeops_bus::provision(
@@ -169,7 +169,7 @@ pub async fn all(stack: &BenchStack, args: &BenchArgs) -> anyhow::Result<Vec<Fig
 }
 
 async fn measure_runs(
-    stack: &BenchStack,
+    stack: &LocalStack,
     args: &BenchArgs,
     hub: &async_nats::Client,
     hub_js: &jetstream::Context,
@@ -188,7 +188,7 @@ async fn measure_runs(
         let rows = rows_for(&data, "bench-raw")?;
         let started = Instant::now();
         for batch in rows.chunks(1000) {
-            edgeops_ingest::store::write_readings(pool, batch).await?;
+            edgeops_ingest::write_readings(pool, batch).await?;
         }
         insert_runs.push(rate(args.readings, started.elapsed()));
         sqlx::query("DELETE FROM ingest.readings WHERE site_id = 'bench-raw'")
@@ -251,7 +251,7 @@ fn rows_for(data: &[(String, String)], site: &str) -> anyhow::Result<Vec<Row>> {
 
 /// The hub goes down; the site stores a backlog; from the hub's return, how fast it drains.
 async fn backlog_drain(
-    stack: &BenchStack,
+    stack: &LocalStack,
     args: &BenchArgs,
     hub: &async_nats::Client,
     local: &jetstream::Context,

@@ -10,11 +10,12 @@
 //! Each figure is the median over `--runs`; the result is printed as one JSON object per line.
 
 mod measure;
-mod stack;
 pub mod training;
 
 use std::time::Duration;
 
+use edgeops_contracts::SiteId;
+use edgeops_testkit::local_stack::{INGEST_SETTINGS, LocalStack, StackOptions};
 use serde::Serialize;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -75,12 +76,12 @@ pub async fn run(
     args: BenchArgs,
     interrupted: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let stack = stack::BenchStack::start().await?;
+    let stack = start_stack().await?;
     let outcome = tokio::select! {
         outcome = measure::all(&stack, &args) => outcome,
         () = interrupted => Err(anyhow::anyhow!("interrupted")),
     };
-    stack.stop().await;
+    stack.stop(false).await;
     let figures = outcome?;
     for figure in &figures {
         println!("{}", serde_json::to_string(figure)?);
@@ -98,6 +99,33 @@ pub async fn run(
     });
     println!("{ratios}");
     Ok(())
+}
+
+/// The benchmark's servers: hub and one site's leaf nats-server, and Postgres with its default
+/// durability (fsync on): figures are for a configuration one would run.
+async fn start_stack() -> anyhow::Result<LocalStack> {
+    let stack = LocalStack::start(StackOptions {
+        site: SiteId::parse("bench")?,
+        dir: std::env::temp_dir().join(format!("edgeops-bench-{}", uuid::Uuid::now_v7().simple())),
+        max_file_store: "40GB".into(),
+        postgres_name: format!("edgeops-bench-pg-{}", std::process::id()),
+        postgres_settings: INGEST_SETTINGS.to_vec(),
+        database: "edgeops".into(),
+    })
+    .await?;
+    let settings: Vec<&str> = INGEST_SETTINGS
+        .iter()
+        .copied()
+        .filter(|arg| *arg != "-c")
+        .collect();
+    eprintln!(
+        "bench: hub 127.0.0.1:{}, leaf 127.0.0.1:{}, Postgres 127.0.0.1:{} (fsync on, {})",
+        stack.hub_port,
+        stack.leaf_port,
+        stack.postgres.port,
+        settings.join(", ")
+    );
+    Ok(stack)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use edgeops_features::{FeatureSpec, compute_rows};
 use edgeops_ml::{Dataset, DeviceRows, TrainConfig, train};
 use serde::{Deserialize, Serialize};
 
-use crate::simulator::Room;
+use edgeops_testkit::simulator::Room;
 
 /// Bins per simulated room: 35 days of 5-minute bins.
 const BINS_PER_ROOM: usize = 10_000;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use edgeops_contracts::SiteId;
 
-use crate::nats_config::{Listen, hub_config, leaf_config};
+use edgeops_testkit::nats_config::{Listen, hub_config, leaf_config};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ListenArgs {

@@ -11,7 +11,7 @@ use edgeops_edge_gateway::config::DEFAULT_FORWARD_BATCH;
 use edgeops_edge_gateway::reduction::ReductionPolicy;
 use serde::Serialize;
 
-use crate::replay::{ByteReport, Dataset, Replay, RowStats, measure};
+use edgeops_testkit::replay::{ByteReport, Dataset, Replay, RowStats, measure};
 
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use edgeops_contracts::{DeviceId, SiteId, subjects};
 
-use crate::simulator::{Room, Sensor, SensorFaults, SimulatedClock};
+use edgeops_testkit::simulator::{Room, Sensor, SensorFaults, SimulatedClock};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct SimulateArgs {

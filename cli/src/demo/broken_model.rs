@@ -20,7 +20,7 @@ pub async fn inject(
     js: &async_nats::jetstream::Context,
     first: &TrainingCompleted,
 ) -> anyhow::Result<TrainingCompleted> {
-    let onnx = edgeops_training::handlers::executor::read_object(js, &first.artifact).await?;
+    let onnx = edgeops_training::read_object(js, &first.artifact).await?;
     let run = Uuid::now_v7();
     let bytes = broken_bytes(&onnx, run)?;
     let object = format!("{}/{run}.onnx", first.request.model);

@@ -18,7 +18,6 @@
 mod broken_model;
 mod live;
 mod ml;
-pub(crate) mod processes;
 mod registry;
 mod report;
 mod rollout;
@@ -26,15 +25,16 @@ mod rollout;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use edgeops_contracts::{DeviceId, SiteId, streams, subjects};
 use edgeops_edge_gateway::GatewayConfig;
 use edgeops_edge_gateway::forward::ForwarderStats;
 use edgeops_ingest::IngestConfig;
 use tokio_util::sync::CancellationToken;
 
-use crate::nats_config::{Listen, hub_config, leaf_config};
-use processes::{NatsLauncher, NatsProcess, PostgresContainer, free_port, nats_server_binary};
+use edgeops_testkit::local_stack::{
+    INGEST_SETTINGS, LocalStack, NatsLauncher, NatsProcess, StackOptions,
+};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DemoArgs {
@@ -79,96 +79,49 @@ const MALFORMED: &[(&str, &str)] = &[
     ),
 ];
 
-/// Where the demo's servers listen.
-struct Ports {
-    hub: u16,
-    leaf: u16,
-    /// The leaf's monitoring port: `/leafz` counts what crosses the leaf connection.
-    leaf_monitor: u16,
-}
-
-/// What the demo runs beside its services: where the servers listen, how to restart the hub
-/// after the outage, and the Postgres container.
-#[derive(Clone, Copy)]
-struct Servers<'a> {
-    ports: &'a Ports,
-    hub_launcher: &'a NatsLauncher,
-    postgres: &'a PostgresContainer,
-}
-
 pub async fn run(
     args: DemoArgs,
     interrupted: impl std::future::Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     let site = SiteId::parse(args.site.clone())?;
-    let binary = nats_server_binary()?;
     let dir = std::env::temp_dir().join(format!("edgeops-demo-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir)?;
     report::step(&format!("working directory {}", dir.display()));
     let keys = registry::generate_keys(&dir)?;
 
-    let ports = Ports {
-        hub: free_port()?,
-        leaf: free_port()?,
-        leaf_monitor: free_port()?,
-    };
-    let leaf_monitor = ports.leaf_monitor;
-    let (hub_monitor, leaf_link, mqtt) = (free_port()?, free_port()?, free_port()?);
-    let listen = |client_port, monitor_port, store: &str| Listen {
-        host: "127.0.0.1".into(),
-        client_port,
-        monitor_port,
-        store_dir: dir.join(store).display().to_string(),
+    let stack = LocalStack::start(StackOptions {
+        site: site.clone(),
+        dir: dir.clone(),
         max_file_store: "20GB".into(),
-        mqtt_port: mqtt,
-    };
-    std::fs::write(
-        dir.join("hub.conf"),
-        hub_config("hub", &listen(ports.hub, hub_monitor, "hub-js"), leaf_link),
-    )?;
-    let hub_leaf_url = format!("nats-leaf://127.0.0.1:{leaf_link}");
-    std::fs::write(
-        dir.join("leaf.conf"),
-        leaf_config(
-            &site,
-            &listen(ports.leaf, leaf_monitor, "leaf-js"),
-            &hub_leaf_url,
+        postgres_name: format!("edgeops-demo-pg-{}", std::process::id()),
+        // Nothing here outlives the demo.
+        postgres_settings: [INGEST_SETTINGS, &["-c", "fsync=off"]].concat(),
+        database: "edgeops".into(),
+    })
+    .await?;
+    report::step(&format!(
+        "hub nats-server on 127.0.0.1:{} (monitor http://127.0.0.1:{})",
+        stack.hub_port, stack.hub_monitor_port
+    ));
+    report::step(&format!(
+        "site {site} leaf nats-server on 127.0.0.1:{} (JetStream domain edge-{site}; MQTT on 127.0.0.1:{})",
+        stack.leaf_port, stack.mqtt_port
+    ));
+
+    let hub = stack.hub.lock().await.take();
+    let (outcome, hub) = match hub {
+        Some(hub) => run_loop(&args, &site, &stack, keys, hub, interrupted).await,
+        None => (
+            Err(anyhow::anyhow!("the hub nats-server is not running")),
+            None,
         ),
-    )?;
-
-    let hub_launcher = NatsLauncher::new(&binary, &dir, "hub", ports.hub);
-    let hub = hub_launcher.start().await?;
-    report::step(&format!(
-        "hub nats-server on 127.0.0.1:{} (monitor http://127.0.0.1:{hub_monitor})",
-        ports.hub
-    ));
-    let leaf = NatsLauncher::new(&binary, &dir, "leaf", ports.leaf)
-        .start()
-        .await?;
-    report::step(&format!(
-        "site {site} leaf nats-server on 127.0.0.1:{} (JetStream domain edge-{site}; MQTT on 127.0.0.1:{mqtt})",
-        ports.leaf
-    ));
-    let postgres =
-        PostgresContainer::start(&format!("edgeops-demo-pg-{}", std::process::id())).await?;
-
-    let servers = Servers {
-        ports: &ports,
-        hub_launcher: &hub_launcher,
-        postgres: &postgres,
     };
-    let (outcome, hub) = run_loop(&args, &site, &servers, keys, hub, interrupted).await;
+    *stack.hub.lock().await = hub;
 
     report::step("stopping: gateway and ingest drained; now NATS and Postgres");
-    leaf.stop().await;
-    if let Some(hub) = hub {
-        hub.stop().await;
-    }
-    postgres.stop().await;
+    stack.stop(args.keep).await;
     if args.keep {
         report::step(&format!("kept {}", dir.display()));
-    } else {
-        let _ = std::fs::remove_dir_all(&dir);
     }
     outcome
 }
@@ -176,23 +129,17 @@ pub async fn run(
 async fn run_loop(
     args: &DemoArgs,
     site: &SiteId,
-    servers: &Servers<'_>,
+    stack: &LocalStack,
     keys: registry::DemoKeys,
     hub: NatsProcess,
     interrupted: impl std::future::Future<Output = ()> + Send,
 ) -> (anyhow::Result<()>, Option<NatsProcess>) {
-    let Servers {
-        ports,
-        hub_launcher,
-        postgres,
-    } = *servers;
-    let prepared = prepare(args, site, ports, postgres).await;
+    let prepared = prepare(args, site, stack).await;
     let (database_url, hub_js) = match prepared {
         Ok(prepared) => prepared,
         Err(err) => return (Err(err), Some(hub)),
     };
-    let hub_url = format!("nats://127.0.0.1:{}", ports.hub);
-    let leaf_url = format!("nats://127.0.0.1:{}", ports.leaf);
+    let (hub_url, leaf_url) = (stack.hub_url.clone(), stack.leaf_url.clone());
     let stop = CancellationToken::new();
     let mut ingest_config = IngestConfig::local(&hub_url, &database_url);
     // Deliveries whose acks died with the hub come back after ack_wait: keep the demo brisk.
@@ -232,7 +179,7 @@ async fn run_loop(
         args,
         site,
         &leaf_url,
-        hub_launcher,
+        &stack.hub_launcher,
         hub,
         &database_url,
         &gateway_stats,
@@ -264,7 +211,7 @@ async fn run_loop(
         Ok(Some(summary)) => match report::summary(&summary, &hub_js, ingest_status).await {
             Ok(()) => {
                 let done = models(&hub_js, site, &keys.public_file, args, &leaf_url).await;
-                let monitor = format!("http://127.0.0.1:{}", ports.leaf_monitor);
+                let monitor = format!("http://127.0.0.1:{}", stack.leaf_monitor_port);
                 report::leaf_link(&monitor, &gateway_stats).await;
                 done
             }
@@ -304,19 +251,14 @@ async fn models(
 async fn prepare(
     args: &DemoArgs,
     site: &SiteId,
-    ports: &Ports,
-    postgres: &PostgresContainer,
+    stack: &LocalStack,
 ) -> anyhow::Result<(String, async_nats::jetstream::Context)> {
-    postgres
-        .create_database("edgeops")
-        .await
-        .context("preparing Postgres")?;
+    let postgres = &stack.postgres;
     report::step(&format!(
         "Postgres (container {}) on 127.0.0.1:{}",
         postgres.name, postgres.port
     ));
-    let hub_client =
-        edgeops_bus::connect(&format!("nats://127.0.0.1:{}", ports.hub), "edgeops-demo").await?;
+    let hub_client = edgeops_bus::connect(&stack.hub_url, "edgeops-demo").await?;
     let hub_js = async_nats::jetstream::with_domain(hub_client, streams::HUB_DOMAIN);
     edgeops_bus::provision(
         &hub_js,
@@ -338,7 +280,7 @@ async fn prepare(
         "hub provisioned; site {site} registered; gateway policy: {}",
         args.policy
     ));
-    Ok((postgres.url("edgeops"), hub_js))
+    Ok((stack.database_url.clone(), hub_js))
 }
 
 /// Publishes, takes the hub down and up again mid-run, and waits for everything to arrive.

@@ -179,7 +179,7 @@ pub async fn summary(
 /// own counters, per raw byte published at the site.
 pub async fn leaf_link(monitor_url: &str, gateway: &ForwarderStats) {
     let raw = gateway.raw_bytes.load(Ordering::Relaxed);
-    match crate::leaf_link::leaf_link_bytes(monitor_url).await {
+    match edgeops_testkit::leaf_link::leaf_link_bytes(monitor_url).await {
         Ok(link) => {
             step("the uplink, from the leaf server's counters (/leafz)");
             println!(

@@ -267,21 +267,17 @@ async fn the_same_reading_delivered_again_is_written_once() {
         .unwrap();
     let again: Vec<_> = rows
         .into_iter()
-        .map(
-            |(site, device, ts, metrics)| edgeops_ingest::domain::batch::Row {
-                reading: edgeops_contracts::Reading {
-                    site: edgeops_contracts::SiteId::parse(site).unwrap(),
-                    device: edgeops_contracts::DeviceId::parse(device).unwrap(),
-                    ts,
-                    metrics: serde_json::from_value(metrics).unwrap(),
-                },
-                hub_sequence: 1,
+        .map(|(site, device, ts, metrics)| edgeops_ingest::Row {
+            reading: edgeops_contracts::Reading {
+                site: edgeops_contracts::SiteId::parse(site).unwrap(),
+                device: edgeops_contracts::DeviceId::parse(device).unwrap(),
+                ts,
+                metrics: serde_json::from_value(metrics).unwrap(),
             },
-        )
+            hub_sequence: 1,
+        })
         .collect();
-    let written = edgeops_ingest::store::write_readings(&pool, &again)
-        .await
-        .unwrap();
+    let written = edgeops_ingest::write_readings(&pool, &again).await.unwrap();
     assert_eq!((written.inserted, written.duplicates), (0, 2));
     assert_eq!(count_rows(&pool).await.unwrap(), 2);
     ingest.shutdown().await;

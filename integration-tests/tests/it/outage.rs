@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use edgeops_cli::simulator::Room;
 use edgeops_contracts::{Reading, ReadingLimits, streams};
 use edgeops_edge_gateway::GatewayConfig;
 use edgeops_edge_gateway::reduction::ReductionPolicy;
 use edgeops_ingest::IngestConfig;
 use edgeops_integration_tests::TestStack;
 use edgeops_integration_tests::services::{spawn_gateway_with_config, spawn_ingest_with};
+use edgeops_testkit::simulator::Room;
 
 use crate::support::{
     Rows, base_time, raw_subject, selected_by_policy, stored_rows, wait_for_local_stream,

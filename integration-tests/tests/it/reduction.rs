@@ -4,11 +4,11 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use edgeops_cli::simulator::Room;
 use edgeops_contracts::streams;
 use edgeops_edge_gateway::reduction::ReductionPolicy;
 use edgeops_integration_tests::TestStack;
 use edgeops_integration_tests::services::{spawn_gateway_with_policy, spawn_ingest};
+use edgeops_testkit::simulator::Room;
 
 use crate::support::{
     base_time, raw_subject, selected_by_policy, stored_rows, wait_for_local_stream,

@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use edgeops_bus::topology::PREPROCESSING_CONSUMER;
-use edgeops_cli::replay::{Dataset, Replay};
 use edgeops_contracts::training::{
     RUN_AGGREGATE, RunAccepted, RunCommand, RunRequest, Scope, TrainingCompleted, TrainingFailed,
 };
@@ -16,6 +15,7 @@ use edgeops_integration_tests::services::{
 };
 use edgeops_integration_tests::{TestStack, check, wait_until};
 use edgeops_registry_api::RegistryClient;
+use edgeops_testkit::replay::{Dataset, Replay};
 use uuid::Uuid;
 
 /// Publishes a shipped data set to the hub as forwarded readings and waits until
@@ -133,7 +133,7 @@ pub fn beijing_request(model: &str) -> RunRequest {
 }
 
 async fn object_bytes(stack: &TestStack, done: &TrainingCompleted) -> Vec<u8> {
-    edgeops_training::handlers::executor::read_object(&stack.hub_js().await, &done.artifact)
+    edgeops_training::read_object(&stack.hub_js().await, &done.artifact)
         .await
         .unwrap()
 }

@@ -7,14 +7,14 @@ use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use edgeops_cli::leaf_link::leaf_link_bytes;
-use edgeops_cli::replay::{Dataset, Replay};
 use edgeops_contracts::deployment::{Forecast, ForecastKind};
 use edgeops_contracts::streams;
 use edgeops_edge_gateway::GatewayConfig;
 use edgeops_edge_gateway::reduction::record;
 use edgeops_integration_tests::services::spawn_gateway_observed;
 use edgeops_integration_tests::{TestStack, check, wait_until};
+use edgeops_testkit::leaf_link::leaf_link_bytes;
+use edgeops_testkit::replay::{Dataset, Replay};
 
 use crate::edge_inference::fixtures::{publish_model_with, put_desired_for, trusted_key};
 use crate::support::{stream_messages, wait_for_local_stream};

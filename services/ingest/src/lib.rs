@@ -10,4 +10,8 @@ pub mod startup;
 pub mod store;
 
 pub use config::IngestConfig;
+/// The writer ingest's consumer uses, exposed as the bench's baseline (`raw_insert`: the same
+/// batched UNNEST inserts without NATS) and for tests that write rows directly.
+pub use domain::batch::Row;
 pub use startup::run;
+pub use store::{Written, write_readings};

@@ -21,6 +21,9 @@ pub mod projection;
 pub mod startup;
 
 pub use config::RegistryConfig;
+/// The model-version event store and a decide-and-append on a given (possibly stale) state:
+/// public so that tests can race two commands.
+pub use handlers::commands::{decide_and_append, versions};
 pub use startup::{rebuild_projection, run, run_with_key};
 
 pub use edgeops_registry_api::SERVICE_NAME;

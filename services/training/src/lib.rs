@@ -12,6 +12,9 @@ pub mod startup;
 pub mod store;
 
 pub use config::TrainingConfig;
+/// Reads a stored model back from the model object store (the demo and the tests check what
+/// training stored).
+pub use objects::read_object;
 pub use startup::run;
 
 /// Name of the NATS micro service and of the durable consumer that executes runs.

@@ -6,6 +6,11 @@
 //! data, with no crate that does I/O among its dependencies. [`RULES`] says so as a table and
 //! [`violations`] is a pure function over a [`Graph`], so the rules are tested on a hand-built
 //! graph as well as on the real workspace (`tests/workspace.rs`).
+//!
+//! [`internals`] checks the same boundary in the source: no crate outside a service names the
+//! service's `handlers` or `store` modules.
+
+pub mod internals;
 
 use std::fmt;
 
@@ -82,6 +87,12 @@ pub const RULES: &[Rule] = &[
         forbidden: Forbidden::Crates(IO_CRATES),
         why: "contracts is pure data shared by the edge and the hub: no crate that does I/O",
     },
+    Rule {
+        from: From::Crate("edgeops-integration-tests"),
+        forbidden: Forbidden::Crates(&["edgeops-cli"]),
+        why: "the integration tests share the simulator, replay, configs and stacks through \
+              edgeops-testkit, not the operator's command",
+    },
 ];
 
 /// One forbidden edge.
@@ -103,7 +114,7 @@ fn is_under(dir: &str, parent: &str) -> bool {
         .is_some_and(|rest| rest.starts_with('/'))
 }
 
-fn is_service_implementation(krate: &Crate) -> bool {
+pub(crate) fn is_service_implementation(krate: &Crate) -> bool {
     is_under(&krate.dir, "services") && !krate.name.ends_with("-api")
 }
 
@@ -266,6 +277,30 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].starts_with("edgeops-contracts depends on edgeops-artifacts: "));
         assert!(found[1].starts_with("edgeops-contracts depends on tokio: "));
+    }
+
+    #[test]
+    fn integration_tests_on_the_cli_is_reported() {
+        let mut graph = allowed_graph();
+        graph.crates.push(krate(
+            "edgeops-integration-tests",
+            "integration-tests",
+            &["edgeops-testkit", "edgeops-registry"],
+        ));
+        assert_eq!(violations(&graph, RULES), vec![]);
+        graph.crates[5].deps.push("edgeops-cli".into());
+        let found: Vec<String> = violations(&graph, RULES)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                "edgeops-integration-tests depends on edgeops-cli: the integration tests share \
+                 the simulator, replay, configs and stacks through edgeops-testkit, not the \
+                 operator's command"
+            ]
+        );
     }
 
     #[test]

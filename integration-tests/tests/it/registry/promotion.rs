@@ -6,7 +6,7 @@ use edgeops_contracts::{Actor, subjects};
 use edgeops_integration_tests::TestStack;
 use edgeops_integration_tests::services::{registry_test_key, spawn_registry, spawn_registry_with};
 use edgeops_registry::domain::{Gate, ModelName, ModelVersionKey, Stage};
-use edgeops_registry::handlers::commands::versions;
+use edgeops_registry::versions;
 use edgeops_registry_api::RegistryClient;
 use edgeops_registry_api::{ArchiveRequest, codes};
 use edgeops_registry_api::{ProdQuery, ProdReply};
@@ -320,10 +320,9 @@ async fn registry_lets_exactly_one_of_two_concurrent_promotions_win() {
         reason: "decided on what bob saw".into(),
         at: chrono::Utc::now(),
     };
-    let err =
-        edgeops_registry::handlers::commands::decide_and_append(&js, &key, &stale, archive, &actor)
-            .await
-            .unwrap_err();
+    let err = edgeops_registry::decide_and_append(&js, &key, &stale, archive, &actor)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), codes::CONFLICT);
     assert!(
         err.to_string()

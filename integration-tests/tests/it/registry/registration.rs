@@ -111,7 +111,7 @@ async fn registry_turns_a_completed_run_into_a_signed_version_that_verifies_unti
 
     // The manifest verifies against the registry's public key, with the stored bytes...
     let signed = client.manifest("co2-room", 1).await.unwrap();
-    let stored = edgeops_training::handlers::executor::read_object(&js, &done.artifact)
+    let stored = edgeops_training::read_object(&js, &done.artifact)
         .await
         .unwrap();
     assert_eq!(stored, bytes);
@@ -161,7 +161,7 @@ async fn registry_turns_a_completed_run_into_a_signed_version_that_verifies_unti
 async fn registry_registers_one_version_per_run_whatever_is_delivered_twice() {
     use edgeops_eventsourcing::{EventStore, Loaded, Provenance};
     use edgeops_registry::domain::{Allocations, ModelVersionEvent, VersionAllocated, proposal};
-    use edgeops_registry::handlers::commands::versions;
+    use edgeops_registry::versions;
 
     let stack = TestStack::start(&[]).await;
     let js = stack.hub_js().await;

@@ -1,5 +1,5 @@
-//! The demo's infrastructure: nats-server processes (hub and leaf) and a Postgres container,
-//! each stopped cleanly when dropped or asked to.
+//! Processes and containers of a local stack: nats-server processes (hub and leaf) and a
+//! Postgres container, each stopped cleanly when dropped or asked to.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -33,7 +33,7 @@ pub fn nats_server_binary() -> anyhow::Result<PathBuf> {
     )
 }
 
-/// How to (re)start one nats-server of the demo: its config and log live in the demo's directory.
+/// How to (re)start one nats-server of a local stack: its config and log live in the stack's directory.
 pub struct NatsLauncher {
     binary: PathBuf,
     config: PathBuf,
@@ -141,11 +141,6 @@ pub const INGEST_SETTINGS: &[&str] = &[
 ];
 
 impl PostgresContainer {
-    /// A throwaway Postgres for the demo: `fsync=off`, nothing here outlives the demo.
-    pub async fn start(name: &str) -> anyhow::Result<Self> {
-        Self::start_with(name, &[INGEST_SETTINGS, &["-c", "fsync=off"]].concat()).await
-    }
-
     /// A Postgres with extra server settings (`-c name=value` pairs).
     pub async fn start_with(name: &str, settings: &[&str]) -> anyhow::Result<Self> {
         let output = Command::new("docker")
@@ -167,7 +162,7 @@ impl PostgresContainer {
             .args(settings)
             .output()
             .await
-            .context("running docker (the demo's Postgres runs in a local container)")?;
+            .context("running docker (a local stack's Postgres runs in a local container)")?;
         if !output.status.success() {
             bail!(
                 "docker run {POSTGRES_IMAGE} failed: {}\nRun infra/scripts/bootstrap.sh to build the image.",

@@ -43,8 +43,8 @@ impl Dataset {
     /// The shipped copy of the data set, built into the binary.
     pub fn embedded_csv(self) -> &'static str {
         match self {
-            Self::Beijing => include_str!("../../../data/hourly_beijing_pm.csv"),
-            Self::Parking => include_str!("../../../data/hourly_parking.csv"),
+            Self::Beijing => include_str!("../../../../data/hourly_beijing_pm.csv"),
+            Self::Parking => include_str!("../../../../data/hourly_parking.csv"),
         }
     }
 

@@ -1,8 +1,8 @@
 //! Renders the nats-server configs in `infra/nats/` for the demo, the tests and operators
 //! (`edgeops nats-config`). The templates are compiled in, so the binary needs no checkout.
 
-const HUB_TEMPLATE: &str = include_str!("../../infra/nats/hub.conf.tmpl");
-const LEAF_TEMPLATE: &str = include_str!("../../infra/nats/leaf.conf.tmpl");
+const HUB_TEMPLATE: &str = include_str!("../../../infra/nats/hub.conf.tmpl");
+const LEAF_TEMPLATE: &str = include_str!("../../../infra/nats/leaf.conf.tmpl");
 
 /// Where a server listens and stores.
 #[derive(Debug, Clone)]
