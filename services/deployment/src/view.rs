@@ -85,6 +85,7 @@ mod tests {
             targets,
             strategy: Strategy::default(),
             gates: GateSettings::default(),
+            unfinished: BTreeMap::new(),
         };
         let events = decide(&Rollout::default(), command).unwrap();
         let mut state = events.iter().fold(Rollout::default(), apply);

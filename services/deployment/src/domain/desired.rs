@@ -94,6 +94,7 @@ mod tests {
                 waves: vec![],
             },
             gates: GateSettings::default(),
+            unfinished: BTreeMap::new(),
         };
         let events = decide(&Rollout::default(), command).unwrap();
         events.iter().fold(Rollout::default(), apply)
