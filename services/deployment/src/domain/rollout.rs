@@ -8,12 +8,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use edgeops_deployment_api::Status;
+use edgeops_deployment_api::Status;
 use uuid::Uuid;
 
 use super::events::{DeviceKey, RolloutEvent, Started};
-use super::gates::{Evidence, GateSettings, Verdict, judge};
-use super::plan::{PlanError, Strategy, wave_devices};
+use edgeops_deployment_api::{GateSettings, PlanError, Strategy};
+
+use super::gates::{Evidence, Verdict, judge};
+use super::plan::wave_devices;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Rollout {
