@@ -1,7 +1,8 @@
 use edgeops_service_host::{DatabaseArgs, HubArgs};
 use std::time::Duration;
 
-use crate::domain::targets::live::{DEFAULT_LIVE_WITHIN, parse_within};
+use crate::domain::targets::live::DEFAULT_LIVE_WITHIN;
+use edgeops_deployment_api::selector::parse_within;
 
 /// Deployment's settings; every flag also reads an `EDGEOPS_*` environment variable.
 #[derive(Debug, Clone, clap::Args)]

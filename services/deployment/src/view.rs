@@ -4,7 +4,8 @@
 
 use uuid::Uuid;
 
-use crate::domain::{Status, wave_devices};
+use crate::domain::wave_devices;
+use edgeops_deployment_api::Status;
 use edgeops_deployment_api::{RolloutStatus, WaveState, WaveStatus};
 use edgeops_eventsourcing::Loaded;
 
@@ -71,7 +72,9 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::domain::{Command, GateSettings, Rollout, Strategy, apply, decide};
+    use edgeops_deployment_api::{GateSettings, Strategy};
+
+    use crate::domain::{Command, Rollout, apply, decide};
 
     #[test]
     fn waves_show_counts_and_where_each_stands() {
@@ -85,6 +88,7 @@ mod tests {
             targets,
             strategy: Strategy::default(),
             gates: GateSettings::default(),
+            unfinished: BTreeMap::new(),
         };
         let events = decide(&Rollout::default(), command).unwrap();
         let mut state = events.iter().fold(Rollout::default(), apply);

@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use edgeops_contracts::Actor;
-use edgeops_deployment::domain::{GateSettings, Selector, Status, Strategy};
 use edgeops_deployment_api::DeploymentClient;
+use edgeops_deployment_api::{GateSettings, Selector, Status, Strategy};
 use edgeops_deployment_api::{ListRequest, StartRequest, WaveState, codes};
 use edgeops_integration_tests::services::{spawn_deployment, spawn_ingest, spawn_registry};
 use edgeops_integration_tests::{TestStack, check, wait_until};

@@ -5,8 +5,9 @@
 //! and 20 forecasts are undecided: the gate waits, then fails, and never passes.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use edgeops_deployment::domain::{Evidence, GateSettings, Verdict, judge};
+use edgeops_deployment::domain::{Evidence, Verdict, judge};
 use edgeops_deployment::live_error::live_comparison;
+use edgeops_deployment_api::GateSettings;
 use edgeops_features::{FeatureSpec, bin_values};
 use edgeops_integration_tests::TestStack;
 

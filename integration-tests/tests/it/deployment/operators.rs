@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use edgeops_contracts::Actor;
-use edgeops_deployment::domain::{GateSettings, Selector, Status, Strategy};
 use edgeops_deployment_api::{Act, ClientError, DeploymentClient};
 use edgeops_deployment_api::{ActRequest, ListRequest, StartReply, StartRequest, codes};
+use edgeops_deployment_api::{GateSettings, Selector, Status, Strategy};
 use edgeops_integration_tests::services::{spawn_deployment, spawn_registry};
 use edgeops_integration_tests::{TestStack, check, wait_until};
 use edgeops_registry_api::RegistryClient;

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use edgeops_contracts::deployment::{AppliedFrom, DEVICE_AGGREGATE, ModelApplied};
 use edgeops_contracts::{Actor, DeviceId, EventEnvelope, SiteId, streams};
-use edgeops_deployment::domain::{GateSettings, Selector, Strategy};
 use edgeops_deployment_api::DeploymentClient;
 use edgeops_deployment_api::StartRequest;
+use edgeops_deployment_api::{GateSettings, Selector, Strategy};
 use edgeops_integration_tests::services::{spawn_deployment, spawn_registry};
 use edgeops_integration_tests::{TestStack, check, wait_until};
 use edgeops_registry_api::RegistryClient;

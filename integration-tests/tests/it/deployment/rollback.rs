@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
-use edgeops_deployment::domain::{GateSettings, Selector, Status, Strategy};
 use edgeops_deployment_api::DeploymentClient;
+use edgeops_deployment_api::{GateSettings, Selector, Status, Strategy};
 use edgeops_deployment_api::{StartRequest, WaveState};
 use edgeops_integration_tests::services::{spawn_deployment, spawn_ingest, spawn_registry};
 use edgeops_integration_tests::{TestStack, check, wait_until};

@@ -19,11 +19,12 @@ use edgeops_contracts::{Actor, EventEnvelope, streams};
 use edgeops_eventsourcing::{EventStore, decode};
 use edgeops_integration_tests::services::registry_test_key;
 use edgeops_integration_tests::{check, wait_until};
+use edgeops_registry::domain::ModelVersionKey;
 use edgeops_registry::domain::ModelVersionState;
-use edgeops_registry::domain::{ModelName, ModelVersionKey, Stage};
 use edgeops_registry_api::PromoteRequest;
 use edgeops_registry_api::RegistryClient;
 use edgeops_registry_api::VersionDetail;
+use edgeops_registry_api::{ModelName, Stage};
 use uuid::Uuid;
 
 pub async fn provision(js: &Context) {

@@ -5,10 +5,11 @@ use edgeops_contracts::training::Scope as TrainingScope;
 use edgeops_contracts::{Actor, subjects};
 use edgeops_integration_tests::TestStack;
 use edgeops_integration_tests::services::{registry_test_key, spawn_registry, spawn_registry_with};
-use edgeops_registry::domain::{Gate, ModelName, ModelVersionKey, Stage};
+use edgeops_registry::domain::ModelVersionKey;
 use edgeops_registry::versions;
 use edgeops_registry_api::RegistryClient;
 use edgeops_registry_api::{ArchiveRequest, codes};
+use edgeops_registry_api::{Gate, ModelName, Stage};
 use edgeops_registry_api::{ProdQuery, ProdReply};
 
 use super::fixtures::*;

@@ -6,8 +6,9 @@ use edgeops_contracts::training::{RUN_AGGREGATE, TrainingStarted};
 use edgeops_contracts::{Actor, DeadLetter, EventEnvelope, streams, subjects};
 use edgeops_integration_tests::TestStack;
 use edgeops_integration_tests::services::{registry_test_key, spawn_registry};
-use edgeops_registry::domain::{ModelName, ModelVersionKey, Stage};
+use edgeops_registry::domain::ModelVersionKey;
 use edgeops_registry_api::RegistryClient;
+use edgeops_registry_api::{ModelName, Stage};
 use uuid::Uuid;
 
 use super::fixtures::*;

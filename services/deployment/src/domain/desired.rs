@@ -5,7 +5,9 @@
 use uuid::Uuid;
 
 use super::events::DeviceKey;
-use super::rollout::{Rollout, Status};
+use edgeops_deployment_api::Status;
+
+use super::rollout::Rollout;
 
 /// One device's intended desired state under a rollout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +82,9 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::domain::{Command, GateSettings, Strategy, apply, decide};
+    use edgeops_deployment_api::{GateSettings, Strategy};
+
+    use crate::domain::{Command, apply, decide};
 
     fn started() -> Rollout {
         let targets = BTreeMap::from([("s:a".to_owned(), Some(1)), ("s:b".to_owned(), None)]);
@@ -94,6 +98,7 @@ mod tests {
                 waves: vec![],
             },
             gates: GateSettings::default(),
+            unfinished: BTreeMap::new(),
         };
         let events = decide(&Rollout::default(), command).unwrap();
         events.iter().fold(Rollout::default(), apply)

@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::gates::GateSettings;
-use super::plan::Strategy;
+use edgeops_deployment_api::{GateSettings, Strategy};
 
 /// The envelope's `aggregate_kind` for every rollout event (defined once in contracts: the hub
 /// topology's projection consumer filters on it too).

@@ -3,7 +3,7 @@
 //! origins and horizon, or better (the rule is `edgeops_evaluation`'s, see docs/deployment.md).
 //! Installs alone are not health: a model that installs fine and forecasts worse fails.
 
-pub use edgeops_deployment_api::gate_settings::{GateSettings, UNDECIDED_WINDOWS};
+use edgeops_deployment_api::gate_settings::{GateSettings, UNDECIDED_WINDOWS};
 use edgeops_evaluation::{Comparison, Outcome, Rule, decide};
 use serde::{Deserialize, Serialize};
 

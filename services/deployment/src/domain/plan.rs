@@ -1,7 +1,7 @@
 //! Which devices get the new version when: a canary share first, then waves up to everyone.
 //! Targets are sorted, so the same rollout over the same fleet always picks the same canaries.
 
-pub use edgeops_deployment_api::{PlanError, Strategy};
+use edgeops_deployment_api::Strategy;
 
 /// The devices of wave `wave` (0 = canary) out of sorted `targets`.
 pub fn wave_devices<'a>(targets: &'a [String], strategy: &Strategy, wave: usize) -> &'a [String] {

@@ -8,12 +8,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use edgeops_deployment_api::Status;
+use edgeops_deployment_api::Status;
 use uuid::Uuid;
 
 use super::events::{DeviceKey, RolloutEvent, Started};
-use super::gates::{Evidence, GateSettings, Verdict, judge};
-use super::plan::{PlanError, Strategy, wave_devices};
+use edgeops_deployment_api::{GateSettings, PlanError, Strategy};
+
+use super::gates::{Evidence, Verdict, judge};
+use super::plan::wave_devices;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Rollout {
@@ -29,6 +31,8 @@ pub struct Rollout {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
+    /// Start rolling `model` `version` out to `targets` (each with its previous version), given
+    /// the rollouts that are still unfinished (a device may be in one at a time).
     Start {
         rollout: Uuid,
         model: String,
@@ -36,6 +40,7 @@ pub enum Command {
         targets: BTreeMap<DeviceKey, Option<u32>>,
         strategy: Strategy,
         gates: GateSettings,
+        unfinished: BTreeMap<Uuid, Started>,
     },
     RecordApplied {
         device: DeviceKey,
@@ -65,6 +70,17 @@ pub enum RolloutError {
     NotStarted,
     #[error(transparent)]
     Plan(#[from] PlanError),
+    #[error("max_error_ratio must be a positive number, got {0}")]
+    MaxErrorRatio(f64),
+    #[error(
+        "device {device} is in unfinished rollout {other} ({model} v{version}); wait for it, or cancel it"
+    )]
+    Overlap {
+        device: DeviceKey,
+        other: Uuid,
+        model: String,
+        version: u32,
+    },
     #[error("rollout is {0:?}: {1}")]
     WrongStatus(Status, &'static str),
 }
@@ -120,6 +136,33 @@ fn is_finished(status: Status) -> bool {
     )
 }
 
+/// A gate must be able to pass: its error ratio is a positive number.
+fn check_gates(gates: &GateSettings) -> Result<(), RolloutError> {
+    match gates.max_error_ratio.is_finite() && gates.max_error_ratio > 0.0 {
+        true => Ok(()),
+        false => Err(RolloutError::MaxErrorRatio(gates.max_error_ratio)),
+    }
+}
+
+/// A device may be in one unfinished rollout at a time: two would fight over its key. The
+/// first target (in key order) of the first such rollout (in id order) is named.
+fn check_overlap(
+    targets: &BTreeMap<DeviceKey, Option<u32>>,
+    unfinished: &BTreeMap<Uuid, Started>,
+) -> Result<(), RolloutError> {
+    for (other, started) in unfinished {
+        if let Some(device) = targets.keys().find(|k| started.targets.contains(k)) {
+            return Err(RolloutError::Overlap {
+                device: device.clone(),
+                other: *other,
+                model: started.model.clone(),
+                version: started.version,
+            });
+        }
+    }
+    Ok(())
+}
+
 pub fn decide(rollout: &Rollout, command: Command) -> Result<Vec<RolloutEvent>, RolloutError> {
     if let Command::Start {
         rollout: id,
@@ -128,15 +171,18 @@ pub fn decide(rollout: &Rollout, command: Command) -> Result<Vec<RolloutEvent>, 
         targets,
         strategy,
         gates,
+        unfinished,
     } = command
     {
         if rollout.started.is_some() {
             return Err(RolloutError::AlreadyStarted);
         }
         strategy.validate()?;
+        check_gates(&gates)?;
         if targets.is_empty() {
             return Err(PlanError::NoTargets.into());
         }
+        check_overlap(&targets, &unfinished)?;
         let (targets, previous): (Vec<_>, Vec<_>) = targets.into_iter().unzip();
         let canary = wave_devices(&targets, &strategy, 0).to_vec();
         let started = Started {

@@ -17,7 +17,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use edgeops_contracts::deployment::device_aggregate_id;
 use edgeops_contracts::{DeviceId, SiteId};
-pub use edgeops_deployment_api::Selector;
+use edgeops_deployment_api::Selector;
+use edgeops_deployment_api::selector::human;
 
 use super::events::DeviceKey;
 
@@ -51,7 +52,7 @@ pub enum TargetError {
     NoDevice,
     #[error(
         "no live device: nothing arrived at the hub in the last {} from {}",
-        live::human(*within),
+        human(*within),
         listed(silent)
     )]
     NoLiveDevice {
@@ -60,7 +61,7 @@ pub enum TargetError {
     },
     #[error(
         "silent: nothing arrived at the hub in the last {} from {}; leave them out, or wait until they report",
-        live::human(*within),
+        human(*within),
         listed(devices)
     )]
     SilentNamed {

@@ -3,7 +3,7 @@
 //! operators acting at once on the same state only one is recorded; the other is told why
 //! (409).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use crate::domain::targets::live::Liveness;
 use crate::domain::targets::{
     live_within, named_devices, previous_versions, select_sites, target_devices,
 };
-use crate::domain::{Command, Current, DeviceKey, GateSettings, RolloutError, TargetError};
+use crate::domain::{Command, Current, DeviceKey, RolloutError, Started, TargetError};
 use crate::effects::{EffectError, Effects};
 use crate::fleet;
 use crate::projection::queries;
@@ -67,6 +67,8 @@ fn rollout_error(id: Uuid, err: RolloutError) -> CommandError {
     match err {
         RolloutError::NotStarted => CommandError::NotFound(format!("no rollout {id}")),
         RolloutError::Plan(plan) => CommandError::BadRequest(plan.to_string()),
+        err @ RolloutError::MaxErrorRatio(_) => CommandError::BadRequest(err.to_string()),
+        err @ RolloutError::Overlap { .. } => CommandError::Conflict(err.to_string()),
         err @ (RolloutError::AlreadyStarted | RolloutError::WrongStatus(..)) => {
             CommandError::Conflict(format!("rollout {id}: {err}"))
         }
@@ -98,28 +100,13 @@ fn operator(actor: &str) -> Result<Actor, CommandError> {
     }
 }
 
-fn check_gates(gates: &GateSettings) -> Result<(), CommandError> {
-    if !(gates.max_error_ratio.is_finite() && gates.max_error_ratio > 0.0) {
-        return Err(CommandError::BadRequest(format!(
-            "max_error_ratio must be a positive number, got {}",
-            gates.max_error_ratio
-        )));
-    }
-    Ok(())
-}
-
-/// Resolves the targets, checks nothing else is rolling out to them, records the start and
-/// switches the canary.
+/// Gathers what a start is decided on (the live targets and the versions they hold, the
+/// rollouts still unfinished), lets the rollout decide (strategy, gates, overlap are its
+/// rules), records the start and switches the canary.
 pub async fn start(deps: &Deps, request: &StartRequest) -> Result<StartReply, CommandError> {
     let actor = operator(&request.actor)?;
     edgeops_registry_api::ModelName::parse(request.model.as_str())
         .map_err(|e| CommandError::BadRequest(e.to_string()))?;
-    let strategy = request.strategy.clone().unwrap_or_default();
-    strategy
-        .validate()
-        .map_err(|e| CommandError::BadRequest(e.to_string()))?;
-    let gates = request.gates.clone().unwrap_or_default();
-    check_gates(&gates)?;
 
     let known = fleet::known_sites(&deps.js).await.map_err(unavailable)?;
     let sites = select_sites(&request.selector, &known).map_err(target_error)?;
@@ -170,7 +157,7 @@ pub async fn start(deps: &Deps, request: &StartRequest) -> Result<StartReply, Co
         current.insert(key.clone(), held);
     }
     let targets = previous_versions(&request.model, current).map_err(target_error)?;
-    refuse_overlap(deps, &keys).await?;
+    let unfinished = unfinished(deps).await?;
 
     let id = Uuid::now_v7();
     let command = Command::Start {
@@ -178,8 +165,9 @@ pub async fn start(deps: &Deps, request: &StartRequest) -> Result<StartReply, Co
         model: request.model.clone(),
         version: request.version,
         targets,
-        strategy,
-        gates,
+        strategy: request.strategy.clone().unwrap_or_default(),
+        gates: request.gates.clone().unwrap_or_default(),
+        unfinished,
     };
     let (loaded, events) = deps
         .store
@@ -217,12 +205,15 @@ pub async fn start(deps: &Deps, request: &StartRequest) -> Result<StartReply, Co
     })
 }
 
-/// A device may be in one unfinished rollout at a time: two would fight over its key.
-async fn refuse_overlap(deps: &Deps, keys: &[DeviceKey]) -> Result<(), CommandError> {
-    let mut active = queries::active_ids(&deps.pool).await.map_err(unavailable)?;
+/// The rollouts not finished yet, by id: the start refuses devices one of them holds.
+async fn unfinished(deps: &Deps) -> Result<BTreeMap<Uuid, Started>, CommandError> {
+    let mut active: BTreeSet<Uuid> = queries::active_ids(&deps.pool)
+        .await
+        .map_err(unavailable)?
+        .into_iter()
+        .collect();
     active.extend(rollouts::cached_ids(&deps.store));
-    active.sort();
-    active.dedup();
+    let mut unfinished = BTreeMap::new();
     for other in active {
         let loaded = deps
             .store
@@ -232,17 +223,11 @@ async fn refuse_overlap(deps: &Deps, keys: &[DeviceKey]) -> Result<(), CommandEr
         if loaded.is_finished() {
             continue;
         }
-        let Some(started) = &loaded.state.started else {
-            continue;
-        };
-        if let Some(device) = keys.iter().find(|k| started.targets.contains(k)) {
-            return Err(CommandError::Conflict(format!(
-                "device {device} is in unfinished rollout {other} ({} v{}); wait for it, or cancel it",
-                started.model, started.version
-            )));
+        if let Some(started) = loaded.state.started {
+            unfinished.insert(other, started);
         }
     }
-    Ok(())
+    Ok(unfinished)
 }
 
 /// Pause, resume, cancel or roll back.

@@ -11,8 +11,9 @@ pub use edgeops_eventsourcing::{ProjectionError, RebuildReport};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::{Rollout, RolloutEvent, Status};
+use crate::domain::{Rollout, RolloutEvent};
 use crate::rollouts::describe;
+use edgeops_deployment_api::Status;
 
 /// `deployment.rollouts`, one row per rollout, written from its events.
 pub struct DeploymentProjection;

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::ProjectionError;
-use crate::domain::Status;
+use edgeops_deployment_api::Status;
 use edgeops_deployment_api::{ListRequest, RolloutSummary};
 
 #[derive(sqlx::FromRow)]

@@ -4,7 +4,7 @@
 //! the command, so every rule is testable as given/when/then.
 //!
 //! The vocabulary callers share (stages, gate names, holdout metrics, model names and scopes)
-//! is defined in `edgeops_registry_api` and used here as the domain's own.
+//! is defined in `edgeops_registry_api`; the domain imports it from there, and so do callers.
 //!
 //! | module      | holds                                                        |
 //! |-------------|--------------------------------------------------------------|
@@ -42,10 +42,6 @@ pub use allocation::{
 };
 pub use commands::{Command, ProdSummary};
 pub use decide::decide;
-pub use edgeops_registry_api::{
-    BaselineScores, CandidateScores, Gate, Holdout, HoldoutMetrics, IncumbentScore, ModelName,
-    NameError, Scope, Stage,
-};
 pub use error::DomainError;
 pub use events::{
     AGGREGATE_KIND, EventDecodeError, GateFailed, ManifestSigned, MetricsAttached,

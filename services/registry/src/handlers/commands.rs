@@ -11,9 +11,10 @@ use edgeops_eventsourcing::{EventStore, Loaded, Provenance, StoreError};
 use edgeops_registry_api::{ArchiveRequest, CommandReply, PromoteRequest, codes};
 
 use crate::domain::{
-    Command, DomainError, ModelName, ModelVersionEvent, ModelVersionKey, ModelVersionState, Stage,
-    decide, prod_summary_for,
+    Command, DomainError, ModelVersionEvent, ModelVersionKey, ModelVersionState, decide,
+    prod_summary_for,
 };
+use edgeops_registry_api::{ModelName, Stage};
 
 /// Model versions in the `EVENTS` stream, one subject per version.
 pub fn versions(js: &Context) -> EventStore<ModelVersionState> {

@@ -23,10 +23,11 @@ use uuid::Uuid;
 use edgeops_eventsourcing::{EventStore, ExecError, Expect, Provenance, StoreError};
 
 use crate::domain::{
-    Allocations, Command, ModelName, ModelVersionKey, Stage, Step, VersionsExhausted, decide,
-    next_step, precheck, proposal, upcasters,
+    Allocations, Command, ModelVersionKey, Step, VersionsExhausted, decide, next_step, precheck,
+    proposal, upcasters,
 };
 use crate::handlers::commands::versions;
+use edgeops_registry_api::{ModelName, Stage};
 
 /// Appends tried per completion before it is handed back for a later delivery: each conflict
 /// means another writer made progress, so a handful is plenty.

@@ -15,11 +15,11 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::SERVICE_NAME;
-use crate::domain::{ModelName, Scope};
 use crate::handlers::commands;
 use crate::projection::{ProjectionError, queries};
 use edgeops_registry_api::{
-    ArchiveRequest, ModelRequest, PromoteRequest, VersionRequest, codes, endpoints,
+    ArchiveRequest, ModelName, ModelRequest, PromoteRequest, Scope, VersionRequest, codes,
+    endpoints,
 };
 
 /// What the endpoints need.

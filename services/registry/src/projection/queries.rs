@@ -14,7 +14,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::ProjectionError;
-use crate::domain::{Holdout, HoldoutMetrics, ModelName, Scope};
+use edgeops_registry_api::{Holdout, HoldoutMetrics, ModelName, Scope};
 
 const CURRENT_PROD: &str = "SELECT DISTINCT ON (model, scope) model, scope, version
      FROM registry.model_versions WHERE stage = 'prod'

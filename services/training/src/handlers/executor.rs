@@ -6,10 +6,10 @@
 //! | module        | holds                                                               |
 //! |---------------|---------------------------------------------------------------------|
 //! | this file     | the consumer loop: fetch, keep the delivery alive, acknowledge      |
-//! | [`run`]       | a run's event-sourced steps: load its events, decide, record        |
+//! | [`run`]       | a run's steps on the kit's event store: load, decide, append        |
 //! | [`train`]     | rows in; a trained, compared and stored model out                   |
 //! | [`registry`]  | the one call to the registry (which version is in production)       |
-//! | [`events`]    | the run's outcome as events, and publishing them                    |
+//! | [`events`]    | the run's `completed` event, built from what training produced      |
 //! | [`crate::objects`] | the model object store (put and get)                           |
 
 mod events;

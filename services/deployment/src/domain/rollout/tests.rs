@@ -26,6 +26,7 @@ fn start(n: usize) -> Rollout {
             targets: targets(n),
             strategy: Strategy::default(),
             gates: GateSettings::default(),
+            unfinished: BTreeMap::new(),
         },
     )
     .0
@@ -182,4 +183,87 @@ fn a_manual_rollback_returns_every_switched_device() {
         },
     );
     assert!(matches!(&events[0], RolloutEvent::RolledBack { devices, .. } if *devices == switched));
+}
+
+/// A start of co2 v3 to `targets`, given the rollouts still `unfinished`.
+fn start_command(
+    targets: BTreeMap<DeviceKey, Option<u32>>,
+    strategy: Strategy,
+    gates: GateSettings,
+    unfinished: BTreeMap<Uuid, Started>,
+) -> Command {
+    Command::Start {
+        rollout: Uuid::now_v7(),
+        model: "co2".into(),
+        version: 3,
+        targets,
+        strategy,
+        gates,
+        unfinished,
+    }
+}
+
+#[test]
+fn a_start_with_a_gate_that_cannot_pass_is_refused_before_its_targets() {
+    for ratio in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let gates = GateSettings {
+            max_error_ratio: ratio,
+            ..GateSettings::default()
+        };
+        let command = start_command(BTreeMap::new(), Strategy::default(), gates, BTreeMap::new());
+        let refused = decide(&Rollout::default(), command).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            format!("max_error_ratio must be a positive number, got {ratio}")
+        );
+    }
+}
+
+fn unfinished(id: Uuid, targets: BTreeMap<DeviceKey, Option<u32>>) -> BTreeMap<Uuid, Started> {
+    let command = start_command(
+        targets,
+        Strategy::default(),
+        GateSettings::default(),
+        BTreeMap::new(),
+    );
+    let (first, _) = run(Rollout::default(), command);
+    BTreeMap::from_iter(first.started.map(|started| (id, started)))
+}
+
+#[test]
+fn a_bad_strategy_is_refused_before_a_busy_device() {
+    let strategy = Strategy {
+        canary_share: 0.0,
+        waves: vec![1.0],
+    };
+    let busy = unfinished(Uuid::nil(), targets(3));
+    let command = start_command(targets(3), strategy, GateSettings::default(), busy);
+    assert!(matches!(
+        decide(&Rollout::default(), command),
+        Err(RolloutError::Plan(_))
+    ));
+}
+
+#[test]
+fn a_device_in_an_unfinished_rollout_cannot_join_another() {
+    let other = Uuid::from_u128(7);
+    let busy = unfinished(other, targets(2));
+    let mut wanted = targets(3);
+    wanted.remove("s0:room-000");
+    let command = start_command(
+        wanted,
+        Strategy::default(),
+        GateSettings::default(),
+        busy.clone(),
+    );
+    let refused = decide(&Rollout::default(), command).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        format!(
+            "device s1:room-001 is in unfinished rollout {other} (co2 v3); wait for it, or cancel it"
+        )
+    );
+    let free = BTreeMap::from([("s2:room-002".to_owned(), None)]);
+    let command = start_command(free, Strategy::default(), GateSettings::default(), busy);
+    assert!(decide(&Rollout::default(), command).is_ok());
 }

@@ -8,8 +8,6 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-/// How operators write a window; defined with the selector that carries it.
-pub use edgeops_deployment_api::selector::{human, parse_within};
 
 /// The window a device must have been heard within, unless the request or the service's
 /// settings say otherwise: three times the sites' one-minute aggregate, with room for a

@@ -124,7 +124,8 @@ fn silent_devices_of_a_site_are_left_out_and_reported_so_the_canary_is_live() {
         .iter()
         .map(|(s, d)| device_aggregate_id(s, d))
         .collect();
-    let canary = crate::domain::wave_devices(&keys, &crate::domain::Strategy::default(), 0);
+    let canary =
+        crate::domain::wave_devices(&keys, &edgeops_deployment_api::Strategy::default(), 0);
     assert_eq!(canary, ["s1:room-3"]);
 }
 

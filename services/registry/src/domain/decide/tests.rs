@@ -8,9 +8,10 @@ use edgeops_artifacts::{SigningKeyPair, sign};
 use super::decide;
 use crate::domain::test_support::*;
 use crate::domain::{
-    Command, DomainError, GateFailed, HoldoutMetrics, ModelVersionEvent, ModelVersionState,
-    ProdSummary, Registered, Stage, apply,
+    Command, DomainError, GateFailed, ModelVersionEvent, ModelVersionState, ProdSummary,
+    Registered, apply,
 };
+use edgeops_registry_api::{HoldoutMetrics, Stage};
 
 fn registered() -> ModelVersionState {
     given(&[ModelVersionEvent::Registered(registration())])
@@ -78,7 +79,7 @@ fn nothing_but_register_is_accepted_before_registration() {
 fn events_before_registration_do_not_invent_a_version() {
     let state = given(&[ModelVersionEvent::GateFailed(GateFailed {
         to: Stage::Prod,
-        gate: crate::domain::Gate::BeatsPersistence,
+        gate: edgeops_registry_api::Gate::BeatsPersistence,
         reason: String::new(),
     })]);
     assert_eq!(state, ModelVersionState::Unregistered);

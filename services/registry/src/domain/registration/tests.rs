@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::*;
 use crate::domain::test_support::{metrics, signing_key, t};
-use crate::domain::{Gate, GateFailed, ManifestSigned, MetricsAttached, StageChanged, apply};
+use crate::domain::{GateFailed, ManifestSigned, MetricsAttached, StageChanged, apply};
+use edgeops_registry_api::Gate;
 
 fn scores(rmse: f64) -> Scores {
     Scores {

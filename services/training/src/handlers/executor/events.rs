@@ -1,50 +1,15 @@
-//! A run's outcome as events: the `completed` event built from what training produced, and
-//! each run event published with the run's expected last sequence.
+//! A run's outcome as an event: the `completed` event built from what training produced.
 
 use std::time::Duration;
 
-use async_nats::jetstream::Context;
-use edgeops_contracts::Actor;
-use edgeops_contracts::envelope::{EventData, EventEnvelope, EventMeta};
 use edgeops_contracts::training::{
-    CandidateResult, DatasetFingerprint, IncumbentResult, RUN_AGGREGATE, StoredArtifact,
-    TrainingCompleted, TrainingRequested,
+    CandidateResult, DatasetFingerprint, IncumbentResult, StoredArtifact, TrainingCompleted,
+    TrainingRequested,
 };
 use edgeops_features::FeatureSpec;
 
-use crate::domain::run::RunEvent;
+use crate::code_version;
 use crate::pipeline::Trained;
-use crate::{SERVICE_NAME, code_version};
-
-/// Publishes `event` as caused by `cause`, if the run's last event is still `expected`;
-/// returns the new event's sequence.
-pub(super) async fn record(
-    js: &Context,
-    cause: &EventMeta,
-    event: RunEvent,
-    expected: u64,
-) -> Result<u64, edgeops_bus::PublishEventError> {
-    match event {
-        RunEvent::Started(data) => publish(js, cause, data, expected).await,
-        RunEvent::Completed(data) => publish(js, cause, *data, expected).await,
-        RunEvent::Failed(data) => publish(js, cause, data, expected).await,
-        RunEvent::Requested(data) => publish(js, cause, data, expected).await,
-    }
-}
-
-async fn publish<T: EventData>(
-    js: &Context,
-    cause: &EventMeta,
-    data: T,
-    expected: u64,
-) -> Result<u64, edgeops_bus::PublishEventError> {
-    let actor = Actor::Service(SERVICE_NAME.into());
-    let event =
-        EventEnvelope::new(RUN_AGGREGATE, &cause.aggregate_id, actor, data).caused_by(cause);
-    Ok(edgeops_bus::publish_event(js, &event, Some(expected))
-        .await?
-        .sequence)
-}
 
 /// The `completed` event of a run that trained `trained` and stored it as `artifact`.
 pub(super) fn completed(

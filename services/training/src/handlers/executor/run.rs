@@ -1,29 +1,23 @@
-//! A run's event-sourced steps: load the run from its events, decide, record what was decided.
-//! Everything here is infrastructure (NATS): a failure leaves the delivery unacknowledged until
-//! the caller has logged it, and a crash before that retries the run.
+//! A run's event-sourced steps through the kit's [`EventStore`]: load the run, decide, append
+//! what was decided after the sequence it was decided on. Everything here is infrastructure
+//! (NATS): a failure leaves the delivery unacknowledged until the caller has logged it, and a
+//! crash before that retries the run.
 
 use std::time::Instant;
 
-use edgeops_contracts::envelope::{EventEnvelope, EventMeta};
-use edgeops_contracts::training::{
-    RUN_AGGREGATE, TrainingFailed, TrainingRequested, TrainingStarted,
-};
-use edgeops_contracts::upcast::UpcastError;
-use edgeops_contracts::{events::upcasters, streams, subjects};
+use edgeops_contracts::Actor;
+use edgeops_contracts::envelope::EventMeta;
+use edgeops_contracts::training::{TrainingFailed, TrainingRequested};
+use edgeops_eventsourcing::{Aggregate, EventStore, Provenance, StoreError};
 
-use super::{Executor, events};
-use crate::domain::run::{RunCommand, RunError, RunEvent, RunState, apply, decide, decode};
+use super::Executor;
+use crate::SERVICE_NAME;
+use crate::domain::run::{RunCommand, RunError, RunState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    #[error("reading the run's events: {0}")]
-    History(#[from] edgeops_bus::HistoryError),
-    #[error("a stored run event is unreadable: {0}")]
-    Upcast(#[from] UpcastError),
-    #[error("a stored run event does not decode: {0}")]
-    Decode(#[from] serde_json::Error),
-    #[error("recording a run event: {0}")]
-    Publish(#[from] edgeops_bus::PublishEventError),
+    #[error("the run's events: {0}")]
+    Store(#[from] StoreError),
     #[error("the run refused its outcome: {0}")]
     Refused(#[from] RunError),
 }
@@ -41,26 +35,28 @@ impl Executor {
         }
     }
 
+    /// Starts the run (or resumes it after a crash), trains, and appends the outcome after the
+    /// start: a run someone else recorded meanwhile conflicts instead of finishing twice.
     async fn try_execute(
         &self,
         cause: &EventMeta,
         requested: &TrainingRequested,
     ) -> Result<(), RecordError> {
-        let (state, last) = self.load(&cause.aggregate_id).await?;
-        let events = match decide(&state, RunCommand::Start) {
+        let store = EventStore::<RunState>::new(self.js.clone());
+        let id = &cause.aggregate_id;
+        let actor = Actor::Service(SERVICE_NAME.into());
+        let provenance = Provenance::by(&actor).caused_by(Some(cause));
+        let loaded = store.load(id).await?;
+        let events = match loaded.state.decide(RunCommand::Start) {
             Ok(events) => events,
             Err(reason) => {
                 tracing::info!(%reason, "nothing to do for this run");
                 return Ok(());
             }
         };
-        let mut expected = last;
-        for event in events {
-            expected = events::record(&self.js, cause, event, expected).await?;
-        }
+        let started = store.append(id, &loaded, &events, &provenance).await?;
         tracing::info!("training run started");
-        let started = Instant::now();
-        let command = match self.train(requested, started).await {
+        let command = match self.train(requested, Instant::now()).await {
             Ok(done) => {
                 tracing::info!(
                     winner = %done.winner,
@@ -78,30 +74,8 @@ impl Executor {
                 })
             }
         };
-        let state = apply(
-            apply(RunState::Unknown, &RunEvent::Requested(requested.clone())),
-            &RunEvent::Started(TrainingStarted { run: requested.run }),
-        );
-        for event in decide(&state, command)? {
-            events::record(&self.js, cause, event, expected).await?;
-        }
+        let outcome = started.state.decide(command)?;
+        store.append(id, &started, &outcome, &provenance).await?;
         Ok(())
-    }
-
-    /// The run's state and the stream sequence of its last event.
-    async fn load(&self, run: &str) -> Result<(RunState, u64), RecordError> {
-        let subject = subjects::aggregate_events(RUN_AGGREGATE, run);
-        let mut state = RunState::Unknown;
-        let mut last = 0;
-        for (sequence, bytes) in
-            edgeops_bus::read_subject(&self.js, streams::EVENTS, &subject).await?
-        {
-            let envelope = EventEnvelope::decode(&bytes, &upcasters())?;
-            if let Some(event) = decode(&envelope.meta.event_type, envelope.data) {
-                state = apply(state, &event?);
-            }
-            last = sequence;
-        }
-        Ok((state, last))
     }
 }

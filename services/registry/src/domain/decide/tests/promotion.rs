@@ -1,7 +1,7 @@
 //! Given/when/then: promotion gates, transitions and archiving.
 
 use super::*;
-use crate::domain::Gate;
+use edgeops_registry_api::Gate;
 use edgeops_registry_api::metrics::IncumbentScore;
 
 fn in_stage(stage: Stage) -> ModelVersionState {
