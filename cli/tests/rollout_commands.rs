@@ -32,7 +32,10 @@ async fn rollout_list_and_status_get_deployments_answers() {
                 active: false,
                 limit: 10,
             };
-            run(args(list)).await.map(Some).map_err(|e| format!("{e:#}"))
+            run(args(list))
+                .await
+                .map(Some)
+                .map_err(|e| format!("{e:#}"))
         },
     )
     .await;
