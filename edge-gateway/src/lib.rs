@@ -6,6 +6,7 @@
 //! The reduction policy decides what is forwarded; in-process inference forecasts per device
 //! with the verified model the hub's desired state names (see [`inference`]).
 
+pub mod backoff;
 pub mod config;
 pub mod forward;
 pub mod inference;

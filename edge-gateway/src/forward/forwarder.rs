@@ -26,6 +26,8 @@ use opentelemetry::metrics::Counter;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::backoff::Backoff;
+
 use super::batch::{BatchShape, Full, collect, sequence_of};
 use super::cursor::Cursor;
 use super::resend::ResendGuard;
@@ -35,7 +37,7 @@ use crate::reduction::{Body, HubMessage, Outgoing, PackLimits, pack, sequence_of
 /// Longest pause between attempts while the hub is unreachable. A failed attempt costs one
 /// consumer on the local stream and a request that fails at once, so retrying every second is
 /// cheap, and a returning link starts draining the backlog within a second.
-const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(1);
+pub(super) const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Counters since start.
 #[derive(Default)]
@@ -115,7 +117,7 @@ impl Forwarder {
     /// resent) before returning.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let metrics = GatewayMetrics::new(&self.site);
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = Backoff::new(Duration::from_millis(100), MAX_RETRY_BACKOFF);
         // What a failed attempt (or a previous process) delivered is checked before resending.
         let mut guard = ResendGuard::after_start();
         let mut position = self.cursor.load().await?;
@@ -128,17 +130,13 @@ impl Forwarder {
             {
                 Ok(last) => {
                     position = last;
-                    backoff = Duration::from_millis(100);
+                    backoff.reset();
                 }
                 Err((last, err)) => {
                     position = last;
                     self.stats.failed_batches.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(site = %self.site, cursor = position, error = %err, ?backoff, "forwarding paused; will resume from the cursor");
-                    tokio::select! {
-                        () = tokio::time::sleep(backoff) => {}
-                        () = shutdown.cancelled() => {}
-                    }
-                    backoff = (backoff * 2).min(MAX_RETRY_BACKOFF);
+                    tracing::warn!(site = %self.site, cursor = position, error = %err, backoff = ?backoff.next(), "forwarding paused; will resume from the cursor");
+                    backoff.wait(&shutdown).await;
                 }
             }
         }

@@ -22,13 +22,13 @@ use edgeops_telemetry::names;
 use opentelemetry::KeyValue;
 use tokio_util::sync::CancellationToken;
 
+use crate::backoff::Backoff;
+
 use super::batch::{BatchShape, Full, collect, sequence_of};
 use super::cursor::{Cursor, CursorError};
-use super::forwarder::ForwarderStats;
+use super::forwarder::{ForwarderStats, MAX_RETRY_BACKOFF};
 use crate::reduction::record::{self, MAX_BATCH_RAW_BYTES, MESSAGE_ID_HEADER, TRACEPARENT_HEADER};
 use crate::reduction::{ReductionPolicy, SitePlanner, sequence_of_message_id};
-
-const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(1);
 
 pub struct ReductionStage {
     pub site: SiteId,
@@ -59,7 +59,7 @@ impl ReductionStage {
             .u64_counter(names::GATEWAY_RAW_BYTES)
             .build();
         let labels = [KeyValue::new("site", self.site.to_string())];
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = Backoff::new(Duration::from_millis(100), MAX_RETRY_BACKOFF);
         while !shutdown.is_cancelled() {
             match self
                 .reduce_from(position, &mut planner, &shutdown, |bytes| {
@@ -67,15 +67,14 @@ impl ReductionStage {
                 })
                 .await
             {
-                Ok(last) => position = last,
+                Ok(last) => {
+                    position = last;
+                    backoff.reset();
+                }
                 Err((last, err)) => {
                     position = last;
-                    tracing::warn!(site = %self.site, cursor = position, error = %err, ?backoff, "reduction paused; will resume from the cursor");
-                    tokio::select! {
-                        () = tokio::time::sleep(backoff) => {}
-                        () = shutdown.cancelled() => {}
-                    }
-                    backoff = (backoff * 2).min(MAX_RETRY_BACKOFF);
+                    tracing::warn!(site = %self.site, cursor = position, error = %err, backoff = ?backoff.next(), "reduction paused; will resume from the cursor");
+                    backoff.wait(&shutdown).await;
                 }
             }
         }

@@ -26,6 +26,8 @@ use futures::{FutureExt, StreamExt};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::backoff::Backoff;
+
 use super::InferenceStats;
 use super::active::{ActiveModel, Refusal};
 use super::cache::{CachedDevice, ModelCache};
@@ -103,7 +105,7 @@ impl Deployer {
     /// Applies desired state until `shutdown`; a broken watch is reopened with backoff.
     pub async fn run(mut self, shutdown: CancellationToken) {
         let mut pending = BTreeMap::new();
-        let mut backoff = Duration::from_millis(200);
+        let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
         while !shutdown.is_cancelled() {
             // Dropping an apply midway at shutdown is safe: the table only ever changes by a
             // whole assignment, and the cache by a rename.
@@ -114,12 +116,10 @@ impl Deployer {
             match watched {
                 Ok(()) => return,
                 Err(err) => {
-                    tracing::warn!(site = %self.site, error = %err, ?backoff, "desired state unreachable; retrying (models keep serving)");
-                    tokio::select! {
-                        () = tokio::time::sleep(backoff) => {}
-                        () = shutdown.cancelled() => return,
+                    tracing::warn!(site = %self.site, error = %err, backoff = ?backoff.next(), "desired state unreachable; retrying (models keep serving)");
+                    if backoff.wait(&shutdown).await {
+                        return;
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
                 }
             }
         }

@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use super::InferenceStats;
 use super::engine::Engine;
 use super::uplink::ForecastUplink;
+use crate::backoff::Backoff;
 use crate::reduction::record;
 
 pub struct Feed {
@@ -46,7 +47,7 @@ impl Feed {
     pub async fn run(mut self, shutdown: CancellationToken) {
         let mut resume: Option<u64> = None;
         let mut replay_until = 0;
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
         while !shutdown.is_cancelled() {
             match self
                 .consume(&mut resume, &mut replay_until, &shutdown)
@@ -54,12 +55,10 @@ impl Feed {
             {
                 Ok(()) => return,
                 Err(err) => {
-                    tracing::warn!(site = %self.site, error = %err, ?backoff, "forecasting paused; resuming");
-                    tokio::select! {
-                        () = tokio::time::sleep(backoff) => {}
-                        () = shutdown.cancelled() => return,
+                    tracing::warn!(site = %self.site, error = %err, backoff = ?backoff.next(), "forecasting paused; resuming");
+                    if backoff.wait(&shutdown).await {
+                        return;
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
                 }
             }
         }

@@ -21,6 +21,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::backoff::Backoff;
+
 use super::active::{ActiveModel, Refusal};
 
 /// Reports waiting for the hub, at most.
@@ -118,7 +120,7 @@ async fn publish_reports(
         next = pending.recv() => next,
         () = shutdown.cancelled() => None,
     } {
-        let mut backoff = Duration::from_millis(200);
+        let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
         loop {
             let (published, meta) = match &report {
                 Report::Applied(event) => (publish_event(&hub, event, None).await, &event.meta),
@@ -130,14 +132,12 @@ async fn publish_reports(
                     break;
                 }
                 Err(err) => {
-                    tracing::warn!(event_type = %meta.event_type, error = %err, ?backoff, "report not acknowledged by the hub; retrying");
+                    tracing::warn!(event_type = %meta.event_type, error = %err, backoff = ?backoff.next(), "report not acknowledged by the hub; retrying");
                 }
             }
-            tokio::select! {
-                () = tokio::time::sleep(backoff) => {}
-                () = shutdown.cancelled() => return,
+            if backoff.wait(&shutdown).await {
+                return;
             }
-            backoff = (backoff * 2).min(Duration::from_secs(10));
         }
     }
 }

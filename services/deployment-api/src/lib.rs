@@ -49,14 +49,14 @@ pub mod endpoints {
 pub mod codes {
     /// Malformed request, bad strategy or gates, a selector naming nothing valid, nothing live
     /// among the devices selected, or a device named on its own that is silent.
-    pub const BAD_REQUEST: usize = 400;
+    pub const BAD_REQUEST: usize = edgeops_bus::service::codes::BAD_REQUEST;
     /// No such rollout, site or model version (or its manifest is not signed yet).
-    pub const NOT_FOUND: usize = 404;
+    pub const NOT_FOUND: usize = edgeops_bus::service::codes::NOT_FOUND;
     /// The rollout is not where the command needs it: it moved on since the operator looked
     /// (another operator acted, or the expected sequence is stale), or its status rules the
     /// command out; or a target is already in another running rollout.
-    pub const CONFLICT: usize = 409;
-    pub const INTERNAL: usize = 500;
+    pub const CONFLICT: usize = edgeops_bus::service::codes::CONFLICT;
+    pub const INTERNAL: usize = edgeops_bus::service::codes::INTERNAL;
     /// NATS, Postgres or the registry is unavailable; retry later.
-    pub const UNAVAILABLE: usize = 503;
+    pub const UNAVAILABLE: usize = edgeops_bus::service::codes::UNAVAILABLE;
 }

@@ -51,17 +51,17 @@ pub mod endpoints {
 /// Error codes, read like their HTTP namesakes.
 pub mod codes {
     /// The request is malformed, or the command makes no sense for this version.
-    pub const BAD_REQUEST: usize = 400;
+    pub const BAD_REQUEST: usize = edgeops_bus::service::codes::BAD_REQUEST;
     /// No such model or version (or no signed manifest yet).
-    pub const NOT_FOUND: usize = 404;
+    pub const NOT_FOUND: usize = edgeops_bus::service::codes::NOT_FOUND;
     /// The version is not where the command needs it: it moved on while the command was
     /// decided ("version moved on: reload and retry"), or its state rules the command out
     /// (already in that stage, no such move from its stage, not scored or signed yet).
-    pub const CONFLICT: usize = 409;
+    pub const CONFLICT: usize = edgeops_bus::service::codes::CONFLICT;
     /// A promotion gate refused; the refusal is recorded as a `gate_failed` event.
     pub const GATE_REFUSED: usize = 422;
     /// A bug: the registry could not encode its own answer.
-    pub const INTERNAL: usize = 500;
+    pub const INTERNAL: usize = edgeops_bus::service::codes::INTERNAL;
     /// NATS or Postgres is unavailable; retry later.
-    pub const UNAVAILABLE: usize = 503;
+    pub const UNAVAILABLE: usize = edgeops_bus::service::codes::UNAVAILABLE;
 }
