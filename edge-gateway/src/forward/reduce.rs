@@ -92,6 +92,23 @@ impl ReductionStage {
         Ok(saved.max(recorded))
     }
 
+    /// [`Self::recorded_until`], asked again until the local stream answers; `None` only at
+    /// shutdown.
+    async fn recorded_until_patiently(&self, shutdown: &CancellationToken) -> Option<u64> {
+        let mut backoff = Backoff::new(Duration::from_millis(100), MAX_RETRY_BACKOFF);
+        loop {
+            match self.recorded_until().await {
+                Ok(until) => return Some(until),
+                Err(err) => {
+                    tracing::warn!(site = %self.site, error = %err, "asking the local stream what it stored; retrying");
+                    if backoff.wait(shutdown).await {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
     /// The last raw sequence the newest stored record accounts for (0 when there is none).
     async fn recorded_until(&self) -> Result<u64, async_nats::Error> {
         let mut stream = self.local.get_stream(streams::LOCAL_REDUCED).await?;
@@ -148,11 +165,11 @@ impl ReductionStage {
             let before = planner.clone();
             if let Err(err) = self.record(&batch, last_sequence, planner).await {
                 // Stored after all (only its acknowledgement was lost)? Then go on after it.
-                if self
-                    .recorded_until()
-                    .await
-                    .is_ok_and(|until| until >= last_sequence)
-                {
+                // Not knowing is not "no": planning the batch again then would store it twice.
+                let Some(until) = self.recorded_until_patiently(shutdown).await else {
+                    return Err((position, StageError::Local(err)));
+                };
+                if until >= last_sequence {
                     tracing::info!(site = %self.site, last_sequence, error = %err, "the record was stored after all");
                 } else {
                     *planner = before;
