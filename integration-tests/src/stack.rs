@@ -232,6 +232,15 @@ impl TestStack {
 
     /// Every message of a hub stream, in stream order: (subject, payload).
     pub async fn hub_messages(&self, stream: &str) -> Vec<(String, Vec<u8>)> {
+        self.hub_messages_with_ids(stream)
+            .await
+            .into_iter()
+            .map(|(subject, payload, _)| (subject, payload))
+            .collect()
+    }
+
+    /// Every message of a hub stream with its `Nats-Msg-Id` and stream sequence, in order.
+    pub async fn hub_messages_with_ids(&self, stream: &str) -> Vec<(String, Vec<u8>, String)> {
         use async_nats::jetstream::consumer::{DeliverPolicy, pull};
         use futures::StreamExt;
         let stream = self
@@ -260,7 +269,18 @@ impl TestStack {
         let mut out = Vec::with_capacity(count);
         while let Some(message) = messages.next().await {
             let message = message.unwrap_or_else(|e| panic!("{e}"));
-            out.push((message.subject.to_string(), message.payload.to_vec()));
+            let id = message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get("Nats-Msg-Id"))
+                .map(|id| id.as_str().to_owned())
+                .unwrap_or_default();
+            let sequence = message.info().map(|i| i.stream_sequence).unwrap_or(0);
+            out.push((
+                message.subject.to_string(),
+                message.payload.to_vec(),
+                format!("{id} (stream sequence {sequence})"),
+            ));
         }
         out
     }

@@ -297,6 +297,7 @@ mod tests {
             },
             code_version: "test".into(),
             seconds: 2.0,
+            reference: Vec::new(),
         }
     }
 

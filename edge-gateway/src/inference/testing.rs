@@ -70,6 +70,7 @@ pub fn desired(
             code_version: "test".into(),
         },
         created_at: DateTime::<Utc>::from_timestamp(1_767_225_600, 0).unwrap(),
+        reference: Vec::new(),
     };
     DesiredModel {
         rollout: None,

@@ -220,20 +220,23 @@ async fn cuts_of_the_leaf_link_lose_nothing_and_duplicate_nothing() {
             );
         }
     }
-    let hub_aggregates: usize = stack
-        .hub_messages(streams::HUB_AGGREGATES)
-        .await
-        .iter()
-        .map(|(subject, payload)| {
-            edgeops_contracts::aggregate::parse_aggregates(subject, payload)
-                .unwrap()
-                .2
-                .len()
-        })
-        .sum();
+    let aggregate_messages = stack.hub_messages_with_ids(streams::HUB_AGGREGATES).await;
+    let mut copies: BTreeMap<(String, String, DateTime<Utc>), Vec<String>> = BTreeMap::new();
+    for (subject, payload, id) in &aggregate_messages {
+        let (_, _, aggregates) =
+            edgeops_contracts::aggregate::parse_aggregates(subject, payload).unwrap();
+        for aggregate in aggregates {
+            copies
+                .entry((subject.clone(), aggregate.metric, aggregate.window_start))
+                .or_default()
+                .push(id.clone());
+        }
+    }
+    let doubled: Vec<_> = copies.iter().filter(|(_, ids)| ids.len() > 1).collect();
+    let hub_aggregates: usize = copies.values().map(Vec::len).sum();
     assert_eq!(
         hub_aggregates, expected_aggregates,
-        "each aggregate exactly once on the hub"
+        "each aggregate exactly once on the hub; stored more than once (key: message ids): {doubled:#?}"
     );
     eprintln!(
         "{} raw readings -> {} selected, {expected_aggregates} aggregates",

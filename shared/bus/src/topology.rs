@@ -57,6 +57,8 @@ pub const DEPLOYMENT_REPORTS_CONSUMER: &str = "deployment-reports";
 pub const DEPLOYMENT_FORECASTS_CONSUMER: &str = "deployment-forecasts";
 /// The durable consumer that writes deployment's rollout projection in Postgres.
 pub const DEPLOYMENT_PROJECTION_CONSUMER: &str = "deployment-projection";
+/// The durable consumer through which monitoring reads the gateways' window summaries.
+pub const MONITORING_SUMMARIES_CONSUMER: &str = "monitoring-summaries";
 
 pub fn hub_topology(settings: &HubSettings) -> Topology {
     Topology {
@@ -106,6 +108,7 @@ pub fn hub_topology(settings: &HubSettings) -> Topology {
                 ..Default::default()
             },
             hub_forecasts(),
+            hub_summaries(),
         ],
         consumers: vec![
             ConsumerSpec {
@@ -212,6 +215,17 @@ pub fn hub_topology(settings: &HubSettings) -> Topology {
                 max_ack_pending: 1,
                 description: "deployment: write the rollout projection in Postgres".into(),
             },
+            ConsumerSpec {
+                stream: streams::HUB_SUMMARIES.into(),
+                durable: MONITORING_SUMMARIES_CONSUMER.into(),
+                filter_subject: subjects::all_hub_summaries(),
+                ack_wait: Duration::from_secs(30),
+                max_deliver: 6,
+                max_ack_pending: 5_000,
+                description:
+                    "monitoring: gateways' window summaries into live error, drift and quality"
+                        .into(),
+            },
         ],
         key_values: vec![
             kv::Config {
@@ -284,6 +298,21 @@ pub fn site_topology(site: &SiteId, settings: &SiteSettings) -> Topology {
                 ..Default::default()
             },
             stream::Config {
+                name: streams::LOCAL_SUMMARIES.into(),
+                description: Some(format!(
+                    "Window summaries of site {site}'s devices, kept until sent to the hub"
+                )),
+                subjects: vec![subjects::local_summaries_of_site(site)],
+                storage: stream::StorageType::File,
+                retention: stream::RetentionPolicy::Limits,
+                discard: stream::DiscardPolicy::Old,
+                max_age: settings.raw_max_age,
+                max_bytes: LOCAL_DEAD_LETTERS_MAX_BYTES,
+                // A summary stored again after a lost acknowledgement is kept once.
+                duplicate_window: Duration::from_secs(120),
+                ..Default::default()
+            },
+            stream::Config {
                 name: streams::LOCAL_DEAD_LETTERS.into(),
                 description: Some(format!(
                     "What the gateway of site {site} set aside instead of forwarding, with the reason"
@@ -323,6 +352,24 @@ fn hub_forecasts() -> stream::Config {
         discard: stream::DiscardPolicy::Old,
         max_age: 7 * DAY,
         max_bytes: 1024 * 1024 * 1024,
+        ..Default::default()
+    }
+}
+
+/// Window summaries the gateways send store-and-forward (a few hundred bytes per device and
+/// hour). Kept 30 days, so monitoring can rebuild its projection by replay; a resent summary
+/// within the duplicate window is stored once (monitoring also keys them by window).
+fn hub_summaries() -> stream::Config {
+    stream::Config {
+        name: streams::HUB_SUMMARIES.into(),
+        description: Some("Per-device window summaries from edge gateways".into()),
+        subjects: vec![subjects::all_hub_summaries()],
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        discard: stream::DiscardPolicy::Old,
+        max_age: 30 * DAY,
+        max_bytes: 2 * 1024 * 1024 * 1024,
+        duplicate_window: Duration::from_secs(120),
         ..Default::default()
     }
 }

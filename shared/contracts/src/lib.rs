@@ -12,6 +12,7 @@ pub mod events;
 pub mod ids;
 pub mod manifest;
 pub mod metric;
+pub mod monitoring;
 pub mod reading;
 pub mod registry;
 pub mod streams;

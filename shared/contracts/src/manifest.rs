@@ -73,6 +73,11 @@ pub struct Manifest {
     pub metrics: BTreeMap<String, f64>,
     pub lineage: Lineage,
     pub created_at: DateTime<Utc>,
+    /// Each input's distribution in the training rows, in input order: what monitoring and the
+    /// gateway compare live inputs against. Empty for a model trained before references were
+    /// recorded (and then absent from the canonical bytes, so its signature still holds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reference: Vec<crate::monitoring::FeatureReference>,
 }
 
 /// A manifest with the signature over its [canonical bytes](Manifest::canonical_bytes).
@@ -140,6 +145,7 @@ mod tests {
                 code_version: "abc1234".into(),
             },
             created_at: DateTime::from_timestamp(1_767_225_600, 123_456_789).unwrap_or_default(),
+            reference: Vec::new(),
         }
     }
 

@@ -20,6 +20,12 @@ pub const LOCAL_DEAD_LETTERS: &str = "DEAD_LETTERS_LOCAL";
 /// inference feed forecasts from it, so the model sees at the site what preprocessing sees at
 /// the hub.
 pub const LOCAL_REDUCED: &str = "REDUCED_LOCAL";
+/// Site stream of the gateway's window summaries (`edgeops.local.summaries.<site>.>`), domain
+/// `edge-<site>`: kept until the summary forwarder has sent them, so an offline site sends its
+/// windows when it returns.
+pub const LOCAL_SUMMARIES: &str = "SUMMARIES_LOCAL";
+/// Hub stream of window summaries from gateways (`edgeops.summaries.>`), domain `hub`.
+pub const HUB_SUMMARIES: &str = "SUMMARIES";
 /// Hub KV bucket of registered sites (key = site id).
 pub const SITES_BUCKET: &str = "edgeops_sites";
 /// Site KV bucket with the gateway's own state (forwarding cursor, ...).

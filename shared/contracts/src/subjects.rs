@@ -202,7 +202,36 @@ pub fn all_hub_forecasts() -> String {
     format!("{HUB_FORECASTS}.>")
 }
 
+/// Where a gateway keeps a device's window summaries at its site until they are sent.
+pub fn local_summary(site: &SiteId, device: &DeviceId) -> String {
+    format!("{LOCAL_SUMMARIES}.{site}.{device}")
+}
+
+/// Every window summary of one site kept at the site (the local stream's filter).
+pub fn local_summaries_of_site(site: &SiteId) -> String {
+    format!("{LOCAL_SUMMARIES}.{site}.>")
+}
+
+/// Where a gateway sends a device's window summary to the hub.
+pub fn hub_summary(site: &SiteId, device: &DeviceId) -> String {
+    format!("{SUMMARIES}.{site}.{device}")
+}
+
+/// Every window summary at the hub (the hub stream's filter).
+pub fn all_hub_summaries() -> String {
+    format!("{SUMMARIES}.>")
+}
+
+/// The site and device a hub summary subject names.
+pub fn parse_summary_subject(subject: &str) -> Option<(SiteId, DeviceId)> {
+    let rest = subject.strip_prefix(SUMMARIES)?.strip_prefix('.')?;
+    let (site, device) = rest.split_once('.')?;
+    Some((SiteId::parse(site).ok()?, DeviceId::parse(device).ok()?))
+}
+
 const FORECASTS: &str = "edgeops.forecasts";
+const SUMMARIES: &str = "edgeops.summaries";
+const LOCAL_SUMMARIES: &str = "edgeops.local.summaries";
 const HUB_FORECASTS: &str = "edgeops.hub.forecasts";
 
 #[cfg(test)]

@@ -263,6 +263,10 @@ pub struct TrainingCompleted {
     pub export_check: ExportCheck,
     pub code_version: String,
     pub seconds: f64,
+    /// Each feature's distribution in the training rows (see
+    /// [`crate::monitoring::FeatureReference`]); the registry copies it into the manifest.
+    #[serde(default)]
+    pub reference: Vec<crate::monitoring::FeatureReference>,
 }
 
 impl TrainingCompleted {

@@ -110,6 +110,7 @@ pub fn manifest_with(spec: &FeatureSpec, version: u32, bytes: &[u8]) -> Manifest
             code_version: "test".into(),
         },
         created_at: DateTime::from_timestamp(1_767_225_600, 0).unwrap(),
+        reference: Vec::new(),
     }
 }
 

@@ -130,6 +130,7 @@ pub fn completion(
         },
         code_version: "edgeops-training 0.1.0 (test)".into(),
         seconds: 1.5,
+        reference: Vec::new(),
     }
 }
 

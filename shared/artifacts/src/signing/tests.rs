@@ -29,6 +29,7 @@ fn sample(artifact: &[u8]) -> Manifest {
             code_version: "abc1234".into(),
         },
         created_at: DateTime::from_timestamp(1_767_225_600, 123_456_789).unwrap_or_default(),
+        reference: Vec::new(),
     }
 }
 

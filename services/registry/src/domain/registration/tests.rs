@@ -87,6 +87,7 @@ fn completed() -> TrainingCompleted {
         },
         code_version: "edgeops-training 0.1.0 (abc)".into(),
         seconds: 2.0,
+        reference: Vec::new(),
     }
 }
 
