@@ -59,6 +59,8 @@ pub const DEPLOYMENT_FORECASTS_CONSUMER: &str = "deployment-forecasts";
 pub const DEPLOYMENT_PROJECTION_CONSUMER: &str = "deployment-projection";
 /// The durable consumer through which monitoring reads the gateways' window summaries.
 pub const MONITORING_SUMMARIES_CONSUMER: &str = "monitoring-summaries";
+/// The durable consumer that writes monitoring's incidents projection in Postgres.
+pub const MONITORING_PROJECTION_CONSUMER: &str = "monitoring-projection";
 
 pub fn hub_topology(settings: &HubSettings) -> Topology {
     Topology {

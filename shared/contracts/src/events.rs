@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::dead_letter::DeadLetter;
 use crate::envelope::EventData;
 use crate::ids::SiteId;
+use crate::monitoring::{IncidentKind, IncidentRecovered};
 use crate::training::{
     DriftDetected, TrainingCompleted, TrainingFailed, TrainingRequested, TrainingStarted,
 };
@@ -60,6 +61,13 @@ pub fn upcasters() -> Upcasters {
         )
         .current(TrainingFailed::EVENT_TYPE, TrainingFailed::SCHEMA_VERSION)
         .current(DriftDetected::EVENT_TYPE, DriftDetected::SCHEMA_VERSION)
+        .current(IncidentKind::PerformanceDegraded.event_type(), 1)
+        .current(IncidentKind::DeviceSilent.event_type(), 1)
+        .current(IncidentKind::SiteOffline.event_type(), 1)
+        .current(
+            IncidentRecovered::EVENT_TYPE,
+            IncidentRecovered::SCHEMA_VERSION,
+        )
 }
 
 #[cfg(test)]

@@ -211,3 +211,40 @@ pub struct Evidence {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub features: Vec<String>,
 }
+
+/// Aggregate kind of monitoring's incidents: one instance per scope and kind of incident,
+/// `edgeops.events.monitor.<scope>.<kind>`.
+pub const INCIDENT_AGGREGATE: &str = "monitor";
+
+/// An incident opened (`monitoring.performance_degraded`, `monitoring.device_silent`,
+/// `monitoring.site_offline`; a drift carries it inside [`crate::training::DriftDetected`],
+/// which training reads to retrain).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentOpened {
+    pub incident: uuid::Uuid,
+    pub kind: IncidentKind,
+    /// The scope's key (`device.s1.room-1.co2-room.v3`, `site.s1`).
+    pub scope: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+    /// When it was seen: the end of the window it was judged on (or the hub's clock for a site
+    /// gone quiet).
+    pub at: DateTime<Utc>,
+    pub evidence: Vec<Evidence>,
+}
+
+/// An incident closed (`monitoring.recovered`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentRecovered {
+    pub incident: uuid::Uuid,
+    pub kind: IncidentKind,
+    pub scope: String,
+    pub at: DateTime<Utc>,
+    pub evidence: Vec<Evidence>,
+}

@@ -291,6 +291,10 @@ pub struct DriftDetected {
     pub spec: String,
     pub horizon_bins: u32,
     pub reason: String,
+    /// The incident monitoring opened, with its evidence (absent in signals from before
+    /// monitoring recorded incidents).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<crate::monitoring::IncidentOpened>,
 }
 
 macro_rules! event_data {
@@ -308,6 +312,7 @@ event_data! {
     TrainingCompleted => "training.completed",
     TrainingFailed => "training.failed",
     DriftDetected => "monitoring.drift_detected",
+    crate::monitoring::IncidentRecovered => "monitoring.recovered",
 }
 
 #[cfg(test)]

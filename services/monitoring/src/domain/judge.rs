@@ -1,0 +1,123 @@
+//! How one scope is judged from what the summaries say: pure functions from figures to a
+//! [`Verdict`] with its evidence. Each has an alarm level and a lower clear level, so a
+//! figure hovering at the threshold neither opens nor closes incidents window after window.
+
+use chrono::{DateTime, Duration, Utc};
+use edgeops_contracts::monitoring::{Evidence, PairedErrorSums};
+
+use super::incident::Verdict;
+
+/// The default levels; every one is a flag of the service (see `MonitoringConfig`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Levels {
+    /// Windows of target time the live error is judged over.
+    pub performance_windows: u32,
+    /// Judged forecasts needed before skill says anything.
+    pub min_judged: u64,
+    /// Skill vs persistence below this opens `performance_degraded` (−0.25: the model's mean
+    /// squared error is a quarter worse than persistence's)...
+    pub degraded_skill: f64,
+    /// ...and above this closes it.
+    pub recovered_skill: f64,
+    /// A device without a reading this long (by its site's clock) is silent.
+    pub heartbeat: Duration,
+    /// A site with no summary arriving this long (by the hub's clock) is offline.
+    pub offline_after: Duration,
+    /// After a recovery, an alarm this soon after opens nothing.
+    pub cool_down: Duration,
+}
+
+impl Default for Levels {
+    fn default() -> Self {
+        Self {
+            performance_windows: 6,
+            min_judged: 36,
+            degraded_skill: -0.25,
+            recovered_skill: -0.05,
+            heartbeat: Duration::minutes(15),
+            offline_after: Duration::hours(3),
+            cool_down: Duration::hours(6),
+        }
+    }
+}
+
+/// The live error of one model version at one device over the trailing windows.
+pub fn performance(
+    sums: &PairedErrorSums,
+    span: (DateTime<Utc>, DateTime<Utc>),
+    reference: &str,
+    levels: &Levels,
+) -> Verdict {
+    if sums.judged < levels.min_judged {
+        return Verdict::Unsure;
+    }
+    let Some(skill) = sums.skill() else {
+        return Verdict::Unsure;
+    };
+    let evidence = |threshold| {
+        vec![Evidence {
+            statistic: "skill_vs_persistence".into(),
+            value: skill,
+            threshold,
+            window_start: span.0,
+            window_end: span.1,
+            samples: sums.judged,
+            reference_samples: sums.judged,
+            reference: reference.into(),
+            features: Vec::new(),
+        }]
+    };
+    if skill < levels.degraded_skill {
+        Verdict::Alarm(evidence(levels.degraded_skill))
+    } else if skill > levels.recovered_skill {
+        Verdict::Clear(evidence(levels.recovered_skill))
+    } else {
+        Verdict::Unsure
+    }
+}
+
+/// A device's silence, judged on its site's own latest reading time (`site_time`), so an
+/// offline site or a replay of old data does not make its devices silent.
+pub fn silence(device_last: DateTime<Utc>, site_time: DateTime<Utc>, levels: &Levels) -> Verdict {
+    let silent_for = site_time - device_last;
+    let evidence = vec![Evidence {
+        statistic: "silence_secs".into(),
+        value: silent_for.num_seconds() as f64,
+        threshold: levels.heartbeat.num_seconds() as f64,
+        window_start: device_last,
+        window_end: site_time,
+        samples: 0,
+        reference_samples: 0,
+        reference: "the site's latest reading".into(),
+        features: Vec::new(),
+    }];
+    if silent_for > levels.heartbeat {
+        Verdict::Alarm(evidence)
+    } else {
+        Verdict::Clear(evidence)
+    }
+}
+
+/// A site's link, judged on when its last summary arrived (the hub's clock).
+pub fn site_link(last_arrival: DateTime<Utc>, now: DateTime<Utc>, levels: &Levels) -> Verdict {
+    let quiet_for = now - last_arrival;
+    let evidence = vec![Evidence {
+        statistic: "quiet_secs".into(),
+        value: quiet_for.num_seconds() as f64,
+        threshold: levels.offline_after.num_seconds() as f64,
+        window_start: last_arrival,
+        window_end: now,
+        samples: 0,
+        reference_samples: 0,
+        reference: "the site's last summary".into(),
+        features: Vec::new(),
+    }];
+    if quiet_for > levels.offline_after {
+        Verdict::Alarm(evidence)
+    } else {
+        Verdict::Clear(evidence)
+    }
+}
+
+#[cfg(test)]
+mod tests;

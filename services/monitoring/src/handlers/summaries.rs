@@ -1,0 +1,155 @@
+//! The gateways' window summaries: checked (dead-lettered with a reason if bad or from an
+//! unknown site), stored once per window, then judged. A judgement is made on every delivery,
+//! new or not: it reads the stored sums (each window counted once) and the incident aggregate
+//! opens or closes at most once, so a redelivery after a crash changes nothing.
+
+use async_nats::jetstream::Message;
+use async_nats::jetstream::kv;
+use chrono::{Duration, Utc};
+use edgeops_bus::{BatchHandler, Outcome};
+use edgeops_contracts::monitoring::{IncidentKind, WindowSummary};
+use edgeops_contracts::{RejectCode, Rejection};
+use sqlx::PgPool;
+
+use super::incidents::Incidents;
+use crate::domain::judge::{self, Levels};
+use crate::domain::summary::read_summary;
+use crate::domain::{Observation, Scope, Verdict};
+use crate::store::{self, ErrorQuery};
+
+pub struct SummariesHandler {
+    pub pool: PgPool,
+    pub sites: kv::Store,
+    pub incidents: Incidents,
+    pub levels: Levels,
+}
+
+impl BatchHandler for SummariesHandler {
+    async fn handle(&self, batch: &[Message]) -> Vec<Outcome> {
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for message in batch {
+            outcomes.push(self.handle_one(message).await);
+        }
+        outcomes
+    }
+}
+
+impl SummariesHandler {
+    async fn handle_one(&self, message: &Message) -> Outcome {
+        let summary = match read_summary(message.subject.as_str(), &message.payload) {
+            Ok(summary) => summary,
+            Err(rejection) => return Outcome::Reject(rejection),
+        };
+        match self.sites.get(summary.site.as_str()).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return Outcome::Reject(Rejection::new(
+                    RejectCode::UnknownSite,
+                    format!("site {} is not registered", summary.site),
+                ));
+            }
+            Err(err) => {
+                return Outcome::Retry {
+                    reason: format!("reading the sites bucket: {err}"),
+                };
+            }
+        }
+        if let Err(err) = store::store_summary(&self.pool, &summary).await {
+            return Outcome::Retry {
+                reason: format!("storing the summary: {err}"),
+            };
+        }
+        match self.judge(&summary).await {
+            Ok(()) => Outcome::Ack,
+            Err(err) => Outcome::Retry {
+                reason: format!("judging the summary: {err:#}"),
+            },
+        }
+    }
+
+    async fn judge(&self, summary: &WindowSummary) -> anyhow::Result<()> {
+        let at = summary.window_end();
+        for model in &summary.models {
+            let scope = Scope::DeviceModel {
+                site: summary.site.clone(),
+                device: summary.device.clone(),
+                model: model.model.clone(),
+                version: model.version,
+            };
+            let span = store::trailing(at, self.levels.performance_windows);
+            let sums = store::error_sums(
+                &self.pool,
+                &ErrorQuery {
+                    model: &model.model,
+                    version: model.version,
+                    device: Some((summary.site.as_str(), summary.device.as_str())),
+                    site: None,
+                    from: span.0,
+                    to: span.1,
+                },
+            )
+            .await?;
+            let verdict = judge::performance(&sums, span, "persistence", &self.levels);
+            self.observe(IncidentKind::PerformanceDegraded, scope, at, verdict)
+                .await?;
+        }
+        self.judge_silence(summary).await?;
+        // A summary arrived: the site's link works.
+        let now = Utc::now();
+        let link = judge::site_link(now, now, &self.levels);
+        let site = Scope::Site {
+            site: summary.site.clone(),
+        };
+        self.observe(IncidentKind::SiteOffline, site, now, link)
+            .await
+    }
+
+    /// Judges this device, and every device of the site that reported no window for a whole
+    /// window the site did report (a device that stopped sending), on the site's own clock.
+    async fn judge_silence(&self, summary: &WindowSummary) -> anyhow::Result<()> {
+        let site = summary.site.as_str();
+        for device in store::devices_of_site(&self.pool, site).await? {
+            let clock = store::site_clock(&self.pool, site, &device).await?;
+            let behind = clock.device_newest_window + Duration::hours(1) < clock.site_newest_window;
+            if device != summary.device.as_str() && !behind {
+                continue;
+            }
+            let (Some(last), Some(site_time)) =
+                (clock.device_last_reading, clock.site_latest_reading)
+            else {
+                continue;
+            };
+            let Ok(device) = edgeops_contracts::DeviceId::parse(device) else {
+                continue;
+            };
+            let scope = Scope::Device {
+                site: summary.site.clone(),
+                device,
+            };
+            let verdict = judge::silence(last, site_time, &self.levels);
+            self.observe(IncidentKind::DeviceSilent, scope, site_time, verdict)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn observe(
+        &self,
+        kind: IncidentKind,
+        scope: Scope,
+        at: chrono::DateTime<Utc>,
+        verdict: Verdict,
+    ) -> anyhow::Result<()> {
+        self.incidents
+            .observe(Observation {
+                kind,
+                scope,
+                at,
+                verdict,
+                cool_down: self.levels.cool_down,
+                retrain: None,
+            })
+            .await
+            .map(drop)
+    }
+}

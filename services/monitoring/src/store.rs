@@ -1,0 +1,179 @@
+//! Monitoring's tables (schema `monitoring`): the summaries, keyed by window so each counts
+//! once, and the sums the judgements read back.
+
+use chrono::{DateTime, Duration, Utc};
+use edgeops_contracts::monitoring::{PairedErrorSums, WindowSummary};
+use sqlx::{PgPool, Row};
+
+/// Stores a summary unless its window is stored already. Returns whether it was new.
+pub async fn store_summary(pool: &PgPool, summary: &WindowSummary) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO monitoring.windows
+             (site_id, device_id, window_start, window_secs, readings, last_reading_at,
+              stuck_metrics, summary)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (site_id, device_id, window_start) DO NOTHING",
+    )
+    .bind(summary.site.as_str())
+    .bind(summary.device.as_str())
+    .bind(summary.window_start)
+    .bind(summary.window_secs as i32)
+    .bind(summary.readings as i64)
+    .bind(summary.last_reading_at)
+    .bind(&summary.stuck_metrics)
+    .bind(sqlx::types::Json(summary))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if inserted {
+        for model in &summary.models {
+            sqlx::query(
+                "INSERT INTO monitoring.model_windows
+                     (model, version, site_id, device_id, window_start, metric, horizon_bins,
+                      judged, unusable, sum_c, sum_b, sum_d_sq)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&model.model)
+            .bind(model.version as i32)
+            .bind(summary.site.as_str())
+            .bind(summary.device.as_str())
+            .bind(summary.window_start)
+            .bind(&model.metric)
+            .bind(model.horizon_bins as i32)
+            .bind(model.error.judged as i64)
+            .bind(model.error.unusable as i64)
+            .bind(model.error.sum_c)
+            .bind(model.error.sum_b)
+            .bind(model.error.sum_d_sq)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+/// Which rows [`error_sums`] adds up.
+pub struct ErrorQuery<'a> {
+    pub model: &'a str,
+    pub version: u32,
+    /// One device, or every device of the version.
+    pub device: Option<(&'a str, &'a str)>,
+    pub site: Option<&'a str>,
+    /// Windows starting in `[from, to)`.
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+/// The paired error sums over the windows a query names.
+pub async fn error_sums(
+    pool: &PgPool,
+    query: &ErrorQuery<'_>,
+) -> Result<PairedErrorSums, sqlx::Error> {
+    let (site, device) = match query.device {
+        Some((site, device)) => (Some(site), Some(device)),
+        None => (query.site, None),
+    };
+    let row = sqlx::query(
+        "SELECT coalesce(sum(judged), 0)::bigint AS judged,
+                coalesce(sum(unusable), 0)::bigint AS unusable,
+                coalesce(sum(sum_c), 0) AS sum_c, coalesce(sum(sum_b), 0) AS sum_b,
+                coalesce(sum(sum_d_sq), 0) AS sum_d_sq
+         FROM monitoring.model_windows
+         WHERE model = $1 AND version = $2
+           AND ($3::text IS NULL OR site_id = $3) AND ($4::text IS NULL OR device_id = $4)
+           AND window_start >= $5 AND window_start < $6",
+    )
+    .bind(query.model)
+    .bind(query.version as i32)
+    .bind(site)
+    .bind(device)
+    .bind(query.from)
+    .bind(query.to)
+    .fetch_one(pool)
+    .await?;
+    Ok(PairedErrorSums {
+        judged: row.get::<i64, _>("judged") as u64,
+        unusable: row.get::<i64, _>("unusable") as u64,
+        sum_c: row.get("sum_c"),
+        sum_b: row.get("sum_b"),
+        sum_d_sq: row.get("sum_d_sq"),
+    })
+}
+
+/// A device's latest reading and newest window, and its site's newest window end and latest
+/// reading: what silence is judged on.
+pub struct SiteClock {
+    pub device_last_reading: Option<DateTime<Utc>>,
+    pub device_newest_window: DateTime<Utc>,
+    pub site_latest_reading: Option<DateTime<Utc>>,
+    pub site_newest_window: DateTime<Utc>,
+}
+
+pub async fn site_clock(pool: &PgPool, site: &str, device: &str) -> Result<SiteClock, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT max(last_reading_at) FILTER (WHERE device_id = $2) AS device_last,
+                max(window_start) FILTER (WHERE device_id = $2) AS device_window,
+                max(last_reading_at) AS site_last, max(window_start) AS site_window
+         FROM monitoring.windows WHERE site_id = $1",
+    )
+    .bind(site)
+    .bind(device)
+    .fetch_one(pool)
+    .await?;
+    let epoch = DateTime::<Utc>::UNIX_EPOCH;
+    Ok(SiteClock {
+        device_last_reading: row.get("device_last"),
+        device_newest_window: row.get::<Option<_>, _>("device_window").unwrap_or(epoch),
+        site_latest_reading: row.get("site_last"),
+        site_newest_window: row.get::<Option<_>, _>("site_window").unwrap_or(epoch),
+    })
+}
+
+/// The devices of a site and their newest window, for devices that stopped sending.
+pub async fn devices_of_site(pool: &PgPool, site: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT DISTINCT device_id FROM monitoring.windows WHERE site_id = $1")
+        .bind(site)
+        .fetch_all(pool)
+        .await
+}
+
+/// When each site's last summary arrived (the hub's clock).
+pub async fn last_arrivals(pool: &PgPool) -> Result<Vec<(String, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT site_id, max(received_at) FROM monitoring.windows
+         WHERE received_at > now() - interval '30 days' GROUP BY site_id",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// The model versions with windows, newest window per version (narrowed as asked).
+pub async fn versions(
+    pool: &PgPool,
+    model: Option<&str>,
+    site: Option<&str>,
+) -> Result<Vec<(String, u32, i64, DateTime<Utc>)>, sqlx::Error> {
+    let rows: Vec<(String, i32, i64, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT model, version, count(DISTINCT (site_id, device_id)), max(window_start)
+         FROM monitoring.model_windows
+         WHERE ($1::text IS NULL OR model = $1) AND ($2::text IS NULL OR site_id = $2)
+         GROUP BY model, version ORDER BY model, version",
+    )
+    .bind(model)
+    .bind(site)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(m, v, d, w)| (m, v as u32, d, w))
+        .collect())
+}
+
+/// `[end - windows hours, end)`.
+pub fn trailing(end: DateTime<Utc>, windows: u32) -> (DateTime<Utc>, DateTime<Utc>) {
+    (end - Duration::hours(i64::from(windows)), end)
+}
