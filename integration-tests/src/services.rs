@@ -172,3 +172,13 @@ pub fn spawn_deployment_with(config: edgeops_deployment::DeploymentConfig) -> Ru
         );
     Running { stop, task }
 }
+
+pub fn spawn_monitoring_with(config: edgeops_monitoring::MonitoringConfig) -> Running {
+    let stop = CancellationToken::new();
+    let signal = stop.clone();
+    let task =
+        tokio::spawn(
+            async move { edgeops_monitoring::run(config, signal.cancelled_owned()).await },
+        );
+    Running { stop, task }
+}

@@ -10,6 +10,7 @@ mod edge_inference;
 mod edge_to_postgres;
 mod ingest_process;
 mod ingest_stats;
+mod monitoring;
 mod outage;
 mod preprocessing;
 mod provisioning;

@@ -228,6 +228,17 @@ pub fn hub_topology(settings: &HubSettings) -> Topology {
                     "monitoring: gateways' window summaries into live error, drift and quality"
                         .into(),
             },
+            ConsumerSpec {
+                stream: streams::EVENTS.into(),
+                durable: MONITORING_PROJECTION_CONSUMER.into(),
+                filter_subject: subjects::all_aggregate_events(
+                    edgeops_contracts::monitoring::INCIDENT_AGGREGATE,
+                ),
+                ack_wait: Duration::from_secs(60),
+                max_deliver: 6,
+                max_ack_pending: 1,
+                description: "monitoring: write the incidents projection in Postgres".into(),
+            },
         ],
         key_values: vec![
             kv::Config {

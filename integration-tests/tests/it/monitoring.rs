@@ -1,0 +1,210 @@
+//! The monitoring service through real NATS and Postgres: summaries in, incidents out.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use edgeops_contracts::monitoring::{ModelWindow, PairedErrorSums, WINDOW_SECS, WindowSummary};
+use edgeops_contracts::{DeviceId, EventEnvelope, SiteId, streams, subjects};
+use edgeops_integration_tests::services::spawn_monitoring_with;
+use edgeops_integration_tests::{TestStack, check, wait_until};
+use edgeops_monitoring::MonitoringConfig;
+use edgeops_monitoring_api::{IncidentsRequest, MonitoringClient, StatusRequest};
+
+use crate::support::{stream_messages, wait_for_dead_letters};
+
+fn hour(h: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap() + chrono::Duration::hours(h)
+}
+
+/// One device's hour: 12 judged forecasts with the model's and persistence's mean squared
+/// errors as given.
+fn summary(
+    site: &str,
+    device: &str,
+    h: i64,
+    model_mse: f64,
+    persistence_mse: f64,
+) -> WindowSummary {
+    WindowSummary {
+        site: SiteId::parse(site).unwrap(),
+        device: DeviceId::parse(device).unwrap(),
+        window_start: hour(h),
+        window_secs: WINDOW_SECS,
+        readings: 120,
+        last_reading_at: Some(hour(h + 1) - chrono::Duration::seconds(30)),
+        stuck_metrics: Vec::new(),
+        models: vec![ModelWindow {
+            model: "co2-room".into(),
+            version: 1,
+            metric: "co2".into(),
+            horizon_bins: 12,
+            error: PairedErrorSums {
+                judged: 12,
+                unusable: 0,
+                sum_c: 12.0 * model_mse,
+                sum_b: 12.0 * persistence_mse,
+                sum_d_sq: 12.0 * (model_mse - persistence_mse).powi(2),
+            },
+        }],
+        features: Vec::new(),
+    }
+}
+
+async fn send(js: &async_nats::jetstream::Context, summary: &WindowSummary) {
+    send_raw(
+        js,
+        &subjects::hub_summary(&summary.site, &summary.device),
+        serde_json::to_vec(summary).unwrap(),
+    )
+    .await;
+}
+
+async fn send_raw(js: &async_nats::jetstream::Context, subject: &str, payload: Vec<u8>) {
+    js.publish(subject.to_owned(), payload.into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+}
+
+/// Monitoring's incident events so far: (subject, event type).
+async fn incident_events(js: &async_nats::jetstream::Context) -> Vec<(String, String)> {
+    stream_messages(js, streams::EVENTS)
+        .await
+        .into_iter()
+        .filter(|(subject, _)| subject.starts_with("edgeops.events.monitor."))
+        .map(|(subject, payload)| {
+            let envelope =
+                EventEnvelope::decode(&payload, &edgeops_contracts::events::upcasters()).unwrap();
+            (subject, envelope.meta.event_type)
+        })
+        .collect()
+}
+
+async fn wait_for_incident_events(
+    js: &async_nats::jetstream::Context,
+    expected: usize,
+) -> Vec<(String, String)> {
+    wait_until(
+        &format!("{expected} incident events"),
+        Duration::from_secs(60),
+        || async {
+            let events = incident_events(js).await;
+            assert!(
+                events.len() <= expected,
+                "more incident events than expected: {events:#?}"
+            );
+            check(events.len() == expected, format!("{events:?}"))
+                .map(|done| done.map(|()| events.clone()))
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_degraded_model_opens_one_incident_that_one_recovery_closes_and_bad_summaries_are_dead_lettered()
+ {
+    let stack = TestStack::start(&[]).await;
+    stack.register_sites(&["s1"]).await;
+    let mut config = MonitoringConfig::local(stack.hub_url.clone(), stack.database_url.clone());
+    config.offline_after_secs = 365 * 24 * 3600;
+    let monitoring = spawn_monitoring_with(config.clone());
+    let js = stack.hub_js().await;
+
+    // Bad input: dead-lettered with its reason; monitoring goes on.
+    send_raw(&js, "edgeops.summaries.s1.room-1", b"{\"site\":".to_vec()).await;
+    send(&js, &summary("s9", "room-1", 0, 1.0, 1.0)).await;
+    let dead = wait_for_dead_letters(&js, streams::DEAD_LETTERS, 2).await;
+    let reasons: Vec<&str> = dead.iter().map(|(_, d)| d.reason.code.as_str()).collect();
+    assert_eq!(reasons, ["invalid_json", "unknown_site"], "{dead:#?}");
+
+    // Eight hours at twice persistence's error, then eight at half of it.
+    for h in 0..8 {
+        send(&js, &summary("s1", "room-1", h, 200.0, 100.0)).await;
+    }
+    for h in 8..16 {
+        send(&js, &summary("s1", "room-1", h, 50.0, 100.0)).await;
+    }
+    let events = wait_for_incident_events(&js, 2).await;
+    let subject = "edgeops.events.monitor.device.s1.room-1.co2-room.v1.performance";
+    assert_eq!(
+        events,
+        [
+            (
+                subject.to_owned(),
+                "monitoring.performance_degraded".to_owned()
+            ),
+            (subject.to_owned(), "monitoring.recovered".to_owned()),
+        ]
+    );
+
+    // A summary resent (an outage's retry) counts once, and a restart resumes where it was.
+    monitoring.shutdown().await;
+    let monitoring = spawn_monitoring_with(config);
+    send(&js, &summary("s1", "room-1", 3, 200.0, 100.0)).await;
+    send(&js, &summary("s1", "room-1", 16, 50.0, 100.0)).await;
+    let client = MonitoringClient::new(stack.hub_client().await);
+    let status = wait_until(
+        "the 17th window judged",
+        Duration::from_secs(30),
+        || async {
+            let status = client
+                .status(&StatusRequest::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            let judged = status.versions.first().map(|v| v.windows[2].judged);
+            check(judged == Some(17 * 12), format!("{judged:?}"))
+                .map(|d| d.map(|()| status.clone()))
+        },
+    )
+    .await;
+    let week = &status.versions[0].windows[2];
+    assert_eq!(week.span, "7d");
+    let expected_skill = 1.0 - (8.0 * 200.0 + 9.0 * 50.0) / (17.0 * 100.0);
+    assert!(
+        (week.skill.unwrap() - expected_skill).abs() < 1e-9,
+        "{week:?}"
+    );
+    assert!(status.open_incidents.is_empty(), "{status:#?}");
+    let incidents = client
+        .incidents(&IncidentsRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    assert!(incidents[0].closed_at.is_some());
+    assert_eq!(incidents[0].evidence[0].statistic, "skill_vs_persistence");
+    assert_eq!(incident_events(&js).await.len(), 2, "nothing opened twice");
+    monitoring.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_site_gone_quiet_is_one_site_offline_incident_not_one_per_device() {
+    let stack = TestStack::start(&[]).await;
+    stack.register_sites(&["s1"]).await;
+    let mut config = MonitoringConfig::local(stack.hub_url.clone(), stack.database_url.clone());
+    config.offline_after_secs = 2;
+    config.check_every_secs = 1;
+    let monitoring = spawn_monitoring_with(config);
+    let js = stack.hub_js().await;
+    for device in ["room-1", "room-2", "room-3"] {
+        send(&js, &summary("s1", device, 0, 50.0, 100.0)).await;
+    }
+    let events = wait_for_incident_events(&js, 1).await;
+    assert_eq!(
+        events,
+        [(
+            "edgeops.events.monitor.site.s1.offline".to_owned(),
+            "monitoring.site_offline".to_owned()
+        )]
+    );
+    // The site returns with six hours of windows at once: the incident closes, and no device
+    // is silent (silence is judged on the site's own clock).
+    for h in 1..7 {
+        for device in ["room-1", "room-2", "room-3"] {
+            send(&js, &summary("s1", device, h, 50.0, 100.0)).await;
+        }
+    }
+    let events = wait_for_incident_events(&js, 2).await;
+    assert_eq!(events[1].1, "monitoring.recovered");
+    monitoring.shutdown().await;
+}
