@@ -57,6 +57,8 @@ pub struct ForwarderStats {
     /// already had them.
     pub resend_skipped: AtomicU64,
     pub cursor: AtomicU64,
+    /// Window summaries the hub acknowledged (their bytes are in `forwarded_bytes`).
+    pub summaries_forwarded: AtomicU64,
 }
 
 impl ForwarderStats {
