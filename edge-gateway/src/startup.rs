@@ -170,7 +170,7 @@ fn start_summaries(
         default_spec: config.default_spec()?,
         persistence_horizon_bins: config.persistence_horizon_bins,
         models,
-        stored: Arc::default(),
+        stats: stats.clone(),
     };
     let forwarder = SummaryForwarder {
         site: site.clone(),

@@ -59,6 +59,10 @@ pub struct ForwarderStats {
     pub cursor: AtomicU64,
     /// Window summaries the hub acknowledged (their bytes are in `forwarded_bytes`).
     pub summaries_forwarded: AtomicU64,
+    /// Window summaries stored at the site, and stores the local stream answered were
+    /// duplicates (a window emitted again: none, the summarizer skips what it stored).
+    pub summaries_stored: AtomicU64,
+    pub summaries_duplicate: AtomicU64,
 }
 
 impl ForwarderStats {

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{DeliverPolicy, pull};
@@ -33,6 +33,7 @@ use super::device::ModelInfo;
 use super::summaries::{Checkpoint, MAX_AHEAD_OF_FORECASTS, Summaries};
 use super::window::{EmissionRule, margin_secs, settle_secs};
 use crate::backoff::Backoff;
+use crate::forward::ForwarderStats;
 use crate::inference::ModelTable;
 
 /// Where the summarizer keeps its [`Checkpoint`] in the gateway's KV bucket.
@@ -51,8 +52,8 @@ pub struct Summarizer {
     pub persistence_horizon_bins: u32,
     /// The models the gateway serves; `None` when it does not forecast.
     pub models: Option<Arc<ModelTable>>,
-    /// Summaries stored at the site.
-    pub stored: Arc<AtomicU64>,
+    /// Counts summaries stored (and stores found duplicate).
+    pub stats: Arc<ForwarderStats>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -240,8 +241,14 @@ impl Summarizer {
             tracing::debug!(site = %self.site, device = %summary.device, window_start = %summary.window_start, readings = summary.readings, "window summary stored");
         }
         for ack in acks {
-            ack.await.map_err(local)?;
-            self.stored.fetch_add(1, Ordering::Relaxed);
+            let ack = ack.await.map_err(local)?;
+            let counter = if ack.duplicate {
+                tracing::warn!(site = %self.site, sequence = ack.sequence, "a window summary was stored twice");
+                &self.stats.summaries_duplicate
+            } else {
+                &self.stats.summaries_stored
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
     }

@@ -118,6 +118,8 @@ fn windows_are_hours_and_the_watermark_waits_for_settling_and_forecasts() {
         Some(T0 - 5_000)
     );
     assert_eq!(rule.watermark(Some(T0), None, true), Some(T0 - 1_200));
+    assert_eq!(rule.watermark(Some(T0), None, false), None);
+    assert_eq!(window_of(i64::MIN), i64::MIN);
     let without = EmissionRule {
         wait_for_forecasts: false,
         ..rule

@@ -9,7 +9,7 @@ pub const WINDOW: i64 = WINDOW_SECS as i64;
 
 /// The start (unix seconds) of the window holding `ts`.
 pub fn window_of(ts: i64) -> i64 {
-    ts.div_euclid(WINDOW) * WINDOW
+    ts.saturating_sub(ts.rem_euclid(WINDOW))
 }
 
 pub fn at(secs: i64) -> DateTime<Utc> {
@@ -37,7 +37,7 @@ pub struct EmissionRule {
 
 impl EmissionRule {
     /// The instant every window ending at or before it may be emitted at; `None` before any
-    /// reading.
+    /// reading, or while waiting for the first forecast.
     pub fn watermark(
         &self,
         site_clock: Option<i64>,
@@ -48,7 +48,7 @@ impl EmissionRule {
         if !self.wait_for_forecasts || forecasts_caught_up {
             return Some(settled);
         }
-        Some(settled.min(forecast_clock.unwrap_or(i64::MIN)))
+        Some(settled.min(forecast_clock?))
     }
 }
 
