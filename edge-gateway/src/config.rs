@@ -73,6 +73,9 @@ pub struct GatewayConfig {
     /// smaller; 0 never compresses (a fast uplink and a slow CPU).
     #[arg(long, env = "EDGEOPS_FORWARD_COMPRESS_FROM_BYTES", default_value_t = DEFAULT_COMPRESS_FROM_BYTES)]
     pub compress_from_bytes: usize,
+    /// Summarize each device's hours (live error, readings, inputs) and send them to the hub.
+    #[arg(long, env = "EDGEOPS_GATEWAY_SUMMARIES", default_value_t = true, action = clap::ArgAction::Set)]
+    pub summaries: bool,
 }
 
 /// Packs of at least this many bytes travel compressed unless configured otherwise: below it,
@@ -109,6 +112,7 @@ impl GatewayConfig {
             persistence_horizon_bins: 12,
             forward_forecasts: true,
             compress_from_bytes: DEFAULT_COMPRESS_FROM_BYTES,
+            summaries: true,
         }
     }
 
@@ -147,15 +151,20 @@ impl GatewayConfig {
         }
     }
 
-    /// Inference settings from the flags.
-    pub fn inference_settings(&self) -> anyhow::Result<InferenceSettings> {
-        let default_spec = FeatureSpec::by_name(&self.feature_spec).with_context(|| {
+    /// The feature spec `--feature-spec` names.
+    pub fn default_spec(&self) -> anyhow::Result<FeatureSpec> {
+        FeatureSpec::by_name(&self.feature_spec).with_context(|| {
             format!(
                 "unknown feature spec {:?} (known: {})",
                 self.feature_spec,
                 FeatureSpec::NAMES.join(", ")
             )
-        })?;
+        })
+    }
+
+    /// Inference settings from the flags.
+    pub fn inference_settings(&self) -> anyhow::Result<InferenceSettings> {
+        let default_spec = self.default_spec()?;
         let cache_dir = self
             .model_cache_dir
             .clone()

@@ -16,6 +16,8 @@ use crate::forward::batch::BatchShape;
 use crate::forward::cursor::{Cursor, SEND_KEY};
 use crate::forward::{Forwarder, ForwarderStats, ReductionStage};
 use crate::inference::{self, InferenceStats, Links};
+use crate::monitor::forwarder as summary_forwarder;
+use crate::monitor::{Summarizer, SummaryForwarder};
 
 /// How long a stopping gateway waits for the leaf to take its last messages.
 const FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -70,6 +72,7 @@ pub async fn run_with_all_stats(
     let policy = config.reduction_policy()?;
     let token = CancellationToken::new();
     let mut inference_tasks = Vec::new();
+    let mut models = None;
     if let Some(settings) = inference_settings {
         let links = Links {
             client: client.clone(),
@@ -77,7 +80,7 @@ pub async fn run_with_all_stats(
             hub_api: jetstream::with_domain(client.clone(), streams::HUB_DOMAIN),
             hub: hub.clone(),
         };
-        inference_tasks = inference::start(
+        let (tasks, table) = inference::start(
             site.clone(),
             settings,
             links,
@@ -86,6 +89,8 @@ pub async fn run_with_all_stats(
         )
         .await
         .context("starting inference")?;
+        inference_tasks = tasks;
+        models = Some(table);
     }
     let shape = BatchShape {
         size: config.batch_size,
@@ -98,6 +103,12 @@ pub async fn run_with_all_stats(
         cursor: Cursor::reduction(state.clone()).await?,
         shape,
         stats: stats.clone(),
+    };
+    let summary_tasks = if config.summaries {
+        start_summaries(&config, &local, &hub, &state, models, &stats, &token)?
+    } else {
+        tracing::info!(%site, "window summaries are off");
+        Vec::new()
     };
     let forwarder = Forwarder {
         site: site.clone(),
@@ -125,7 +136,7 @@ pub async fn run_with_all_stats(
     };
     token.cancel();
     let _ = progress.await;
-    for task in inference_tasks {
+    for task in inference_tasks.into_iter().chain(summary_tasks) {
         let _ = task.await;
     }
     // Readings and the cursor are already safe in the leaf's JetStream; what a flush still
@@ -139,6 +150,48 @@ pub async fn run_with_all_stats(
     }
     tracing::info!(%site, forwarded = stats.forwarded.load(Ordering::Relaxed), cursor = stats.cursor.load(Ordering::Relaxed), "edge gateway stopped");
     result
+}
+
+/// Spawns the summarizer and the summary forwarder; both end after `token` is cancelled.
+fn start_summaries(
+    config: &GatewayConfig,
+    local: &jetstream::Context,
+    hub: &jetstream::Context,
+    state: &jetstream::kv::Store,
+    models: Option<Arc<inference::ModelTable>>,
+    stats: &Arc<ForwarderStats>,
+    token: &CancellationToken,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let site = config.site.clone();
+    let summarizer = Summarizer {
+        site: site.clone(),
+        local: local.clone(),
+        state: state.clone(),
+        default_spec: config.default_spec()?,
+        persistence_horizon_bins: config.persistence_horizon_bins,
+        models,
+        stats: stats.clone(),
+    };
+    let forwarder = SummaryForwarder {
+        site: site.clone(),
+        local: local.clone(),
+        hub: hub.clone(),
+        hub_api: jetstream::with_domain(hub.client(), streams::HUB_DOMAIN),
+        cursor: Cursor::new(state.clone(), summary_forwarder::CURSOR_KEY),
+        shape: BatchShape {
+            size: 100,
+            linger: config.batch_linger(),
+        },
+        stats: stats.clone(),
+    };
+    let summarizing = tokio::spawn(summarizer.run(token.clone()));
+    let token = token.clone();
+    let forwarding = tokio::spawn(async move {
+        if let Err(err) = forwarder.run(token).await {
+            tracing::error!(%site, error = %err, "the summary forwarder stopped");
+        }
+    });
+    Ok(vec![summarizing, forwarding])
 }
 
 /// A progress line every 10 s while readings move, so an operator sees the gateway work.

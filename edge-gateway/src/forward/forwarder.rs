@@ -57,6 +57,12 @@ pub struct ForwarderStats {
     /// already had them.
     pub resend_skipped: AtomicU64,
     pub cursor: AtomicU64,
+    /// Window summaries the hub acknowledged (their bytes are in `forwarded_bytes`).
+    pub summaries_forwarded: AtomicU64,
+    /// Window summaries stored at the site, and stores the local stream answered were
+    /// duplicates (a window emitted again: none, the summarizer skips what it stored).
+    pub summaries_stored: AtomicU64,
+    pub summaries_duplicate: AtomicU64,
 }
 
 impl ForwarderStats {

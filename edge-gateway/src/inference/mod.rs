@@ -91,14 +91,15 @@ pub struct StartError(#[from] edgeops_bus::ProvisionError);
 
 /// Starts inference and returns its tasks, which end after `shutdown`: provisions the local
 /// forecast stream, starts ONNX Runtime, serves the cached models, then runs the deployer, the
-/// reading feed, the hub uplink of forecasts and the reporter.
+/// reading feed, the hub uplink of forecasts and the reporter. Returns them with the model
+/// table (the summarizer reads which model versions the devices serve).
 pub async fn start(
     site: SiteId,
     settings: InferenceSettings,
     links: Links,
     stats: Arc<InferenceStats>,
     shutdown: CancellationToken,
-) -> Result<Vec<JoinHandle<()>>, StartError> {
+) -> Result<(Vec<JoinHandle<()>>, Arc<ModelTable>), StartError> {
     edgeops_bus::provision(
         &links.local,
         &edgeops_bus::topology::site_inference_topology(&site),
@@ -145,7 +146,7 @@ pub async fn start(
         site.clone(),
         settings.default_spec,
         settings.persistence_horizon_bins,
-        table,
+        table.clone(),
     );
     let feed = feed::Feed {
         site,
@@ -156,7 +157,7 @@ pub async fn start(
         stats,
     };
     tasks.push(tokio::spawn(feed.run(shutdown)));
-    Ok(tasks)
+    Ok((tasks, table))
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ mod registry;
 mod set_aside;
 mod skew;
 mod store;
+mod summaries;
 mod support;
 mod telemetry_export;
 mod training;
