@@ -139,7 +139,8 @@ async fn object_bytes(stack: &TestStack, done: &TrainingCompleted) -> Vec<u8> {
 }
 
 /// The run's model is version 1 of its name in the registry: signed, staged (it beats
-/// persistence), with the run as its lineage, and its manifest verifies against `onnx`.
+/// persistence), with the run as its lineage, and its manifest, carrying the run's reference of
+/// the training rows, verifies against `onnx`.
 async fn registered_and_verified(stack: &TestStack, done: &TrainingCompleted, onnx: &[u8]) {
     let registry = RegistryClient::new(stack.hub_client().await);
     let model = &done.request.model;
@@ -148,7 +149,16 @@ async fn registered_and_verified(stack: &TestStack, done: &TrainingCompleted, on
     assert_eq!(detail.lineage.dataset_fingerprint, done.dataset.id());
     assert_eq!(detail.artifact.sha256, done.artifact.artifact.sha256);
     assert_eq!(detail.summary.stage, edgeops_registry_api::Stage::Staging);
+    let names: Vec<&String> = done.reference.iter().map(|r| &r.name).collect();
+    assert_eq!(names, done.feature_names.iter().collect::<Vec<_>>());
+    assert!(
+        done.reference
+            .iter()
+            .all(|r| r.rows == done.train_rows as u64),
+        "the reference is of the training rows, not the holdout"
+    );
     let signed = registry.manifest(model, 1).await.unwrap();
+    assert_eq!(signed.manifest.reference, done.reference);
     edgeops_artifacts::verify(&signed, onnx, &crate::registry::fixtures::trusted()).unwrap();
 }
 

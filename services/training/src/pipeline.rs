@@ -1,6 +1,7 @@
 //! The CPU-bound part of a run (the service calls it on a blocking thread): dataset, candidates,
 //! the winner's ONNX graph, and the proof that ONNX Runtime computes what the Rust model does.
 
+use edgeops_contracts::monitoring::FeatureReference;
 use edgeops_contracts::training::{ExportCheck, RunRequest, Scores};
 use edgeops_features::FeatureSpec;
 use edgeops_inference::Model;
@@ -19,6 +20,8 @@ pub struct Trained {
     pub model: TrainedModel,
     pub onnx: Vec<u8>,
     pub export_check: ExportCheck,
+    /// Each input's distribution in the training part (not the holdout), in input order.
+    pub reference: Vec<FeatureReference>,
     holdout: Vec<usize>,
 }
 
@@ -105,13 +108,16 @@ pub fn train_and_export(
 ) -> Result<Trained, RunFailure> {
     let dataset = Dataset::build(spec, request.horizon_bins, devices)?;
     let (report, model) = edgeops_ml::train(&dataset, config)?;
-    let holdout = dataset
-        .split(
-            config.holdout_share,
-            config.min_train_rows,
-            config.min_holdout_rows,
-        )?
-        .holdout;
+    // The split `train` made: the same call on the same dataset.
+    let split = dataset.split(
+        config.holdout_share,
+        config.min_train_rows,
+        config.min_holdout_rows,
+    )?;
+    // A built dataset has a finite value of every input in its training part; were one
+    // missing, the model ships without a reference (what older models have) rather than fail.
+    let reference = edgeops_ml::training_reference(&dataset, &split.train).unwrap_or_default();
+    let holdout = split.holdout;
     let graph = export::to_graph(
         &model,
         &dataset.feature_names,
@@ -134,6 +140,7 @@ pub fn train_and_export(
         model,
         onnx,
         export_check,
+        reference,
         holdout,
     })
 }

@@ -4,6 +4,7 @@
 
 use edgeops_artifacts::{Manifest, PublicKey, SignedManifest, TrustedKeys, verify_manifest};
 use edgeops_contracts::Actor;
+use edgeops_contracts::monitoring::FeatureReference;
 
 use crate::domain::commands::{Command, ProdSummary};
 use crate::domain::error::DomainError;
@@ -81,7 +82,25 @@ fn register(r: Registered) -> Result<Vec<ModelVersionEvent>, DomainError> {
     if r.lineage.dataset_fingerprint.is_empty() || r.lineage.code_version.is_empty() {
         return invalid("lineage needs the dataset fingerprint and the code version");
     }
+    let described = r.reference.iter().map(|feature| &feature.name);
+    if !r.reference.is_empty() && !described.eq(inputs.iter()) {
+        return invalid("the reference must describe the inputs, one each, in input order");
+    }
+    // JSON has no spelling for NaN or infinity: such a number would make the event unreadable.
+    if !r.reference.iter().all(is_finite_reference) {
+        return invalid("the reference's numbers must all be finite");
+    }
     Ok(vec![ModelVersionEvent::Registered(r)])
+}
+
+fn is_finite_reference(feature: &FeatureReference) -> bool {
+    let scalars = [feature.min, feature.max, feature.mean, feature.std];
+    feature
+        .edges
+        .iter()
+        .chain(&feature.shares)
+        .chain(&scalars)
+        .all(|v| v.is_finite())
 }
 
 fn attach_metrics(
@@ -147,6 +166,7 @@ fn first_difference(expected: &Manifest, actual: &Manifest) -> Option<&'static s
         ("horizon_bins", expected.horizon_bins != actual.horizon_bins),
         ("metrics", expected.metrics != actual.metrics),
         ("lineage", expected.lineage != actual.lineage),
+        ("reference", expected.reference != actual.reference),
     ];
     differs
         .into_iter()

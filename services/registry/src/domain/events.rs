@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use edgeops_artifacts::{ArtifactRef, FeatureSpecRef, Lineage, SignedManifest};
 use edgeops_contracts::envelope::EventData;
+use edgeops_contracts::monitoring::FeatureReference;
 use edgeops_contracts::upcast::Upcasters;
 use edgeops_contracts::{Actor, EventEnvelope, EventMeta};
 use edgeops_eventsourcing::DomainEvent;
@@ -33,6 +34,11 @@ pub struct Registered {
     pub horizon_bins: u32,
     pub lineage: Lineage,
     pub holdout: Holdout,
+    /// Each input's distribution in the training rows, in input order, as the run reported it;
+    /// the signed manifest carries it. Empty for runs from before references were recorded
+    /// (and in their stored events, which have no such field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reference: Vec<FeatureReference>,
 }
 
 /// Holdout scores, attached once: the signed manifest carries them, so they cannot change.

@@ -60,6 +60,7 @@ pub fn proposal(done: &TrainingCompleted, version: u32) -> Result<Proposal, Stri
             fingerprint: done.holdout_fingerprint.clone(),
             rows: done.holdout_rows as u64,
         },
+        reference: done.reference.clone(),
     };
     let baseline = |s: &Scores| BaselineScores {
         rmse: s.rmse,

@@ -54,7 +54,7 @@ impl ModelVersion {
             metrics: metrics.manifest_metrics(),
             lineage: r.lineage.clone(),
             created_at,
-            reference: Vec::new(),
+            reference: r.reference.clone(),
         })
     }
 }

@@ -53,6 +53,7 @@ pub fn registration_of(version: u32, scope: &str) -> Registered {
             code_version: "abc1234".into(),
         },
         holdout: holdout(),
+        reference: Vec::new(),
     }
 }
 

@@ -62,6 +62,50 @@ fn a_signed_manifest_verifies_with_its_artifact() {
     );
 }
 
+fn with_reference(mut manifest: Manifest) -> Manifest {
+    manifest.reference = ["co2_ppm", "co2_ppm_lag1"]
+        .iter()
+        .map(|name| edgeops_contracts::monitoring::FeatureReference {
+            name: (*name).into(),
+            edges: vec![420.5, 480.25, 610.0],
+            shares: vec![0.3, 0.3, 0.3, 0.1],
+            min: 398.0,
+            max: 1_250.0,
+            mean: 505.125,
+            std: 88.0625,
+            rows: 4_032,
+        })
+        .collect();
+    manifest
+}
+
+#[test]
+fn a_manifest_with_a_reference_verifies_after_a_trip_through_json() {
+    let signed = sign(with_reference(sample(ARTIFACT)), &registry_key()).unwrap();
+    let read: SignedManifest =
+        serde_json::from_slice(&serde_json::to_vec(&signed).unwrap()).unwrap();
+    assert_eq!(read.manifest.reference.len(), 2);
+    assert_eq!(verify(&read, ARTIFACT, &trusting(&registry_key())), Ok(()));
+}
+
+#[test]
+fn a_manifest_without_a_reference_signs_the_bytes_it_always_did() {
+    let manifest = sample(ARTIFACT);
+    let bytes = manifest.canonical_bytes().unwrap();
+    assert!(!String::from_utf8_lossy(&bytes).contains("reference"));
+    assert_eq!(
+        verify(&signed_for(ARTIFACT), ARTIFACT, &trusting(&registry_key())),
+        Ok(())
+    );
+}
+
+#[test]
+fn an_altered_reference_breaks_the_signature() {
+    let mut signed = sign(with_reference(sample(ARTIFACT)), &registry_key()).unwrap();
+    signed.manifest.reference[1].edges[0] = 420.0;
+    assert!(verify(&signed, ARTIFACT, &trusting(&registry_key())).is_err());
+}
+
 #[test]
 fn it_survives_a_trip_through_json() {
     let signed = signed_for(ARTIFACT);

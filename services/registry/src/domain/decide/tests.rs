@@ -46,11 +46,31 @@ fn a_version_registers_once() {
     assert_eq!(err, DomainError::AlreadyRegistered { key: key() });
 }
 
+fn reference(name: &str) -> edgeops_contracts::monitoring::FeatureReference {
+    edgeops_contracts::monitoring::FeatureReference {
+        name: name.into(),
+        edges: vec![450.0],
+        shares: vec![0.5, 0.5],
+        min: 400.0,
+        max: 800.0,
+        mean: 470.0,
+        std: 40.0,
+        rows: 100,
+    }
+}
+
 #[test]
 fn malformed_registrations_are_refused_with_the_reason() {
     type Spoil = fn(&mut Registered);
-    let cases: [(&str, Spoil); 5] = [
+    let cases: [(&str, Spoil); 7] = [
         ("versions start at 1", |r| r.version = 0),
+        ("one each, in input order", |r| {
+            r.reference = vec![reference("co2_ppm_lag1"), reference("co2_ppm")]
+        }),
+        ("finite", |r| {
+            r.reference = vec![reference("co2_ppm"), reference("co2_ppm_lag1")];
+            r.reference[1].std = f64::NAN;
+        }),
         ("sha256", |r| r.artifact.sha256 = "ABC".into()),
         ("distinct", |r| {
             r.feature_spec.inputs = vec!["a".into(), "a".into()]
@@ -180,6 +200,21 @@ fn a_manifest_that_describes_something_else_is_refused_by_field() {
     assert_eq!(
         decide(&state, command).unwrap_err(),
         DomainError::ManifestMismatch { field: "metrics" }
+    );
+}
+
+#[test]
+fn a_manifest_with_another_reference_is_refused() {
+    let state = scored(40.0);
+    let mut manifest = state.version().unwrap().manifest_to_sign(t(0)).unwrap();
+    manifest.reference = vec![reference("co2_ppm"), reference("co2_ppm_lag1")];
+    let command = Command::SignManifest {
+        signed: Box::new(sign(manifest, &signing_key()).unwrap()),
+        signer: signing_key().public_key().clone(),
+    };
+    assert_eq!(
+        decide(&state, command).unwrap_err(),
+        DomainError::ManifestMismatch { field: "reference" }
     );
 }
 

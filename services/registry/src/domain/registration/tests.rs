@@ -6,7 +6,7 @@ use edgeops_contracts::training::{
 use uuid::Uuid;
 
 use super::*;
-use crate::domain::test_support::{metrics, signing_key, t};
+use crate::domain::test_support::{metrics, run, sign_command, signing_key, t};
 use crate::domain::{GateFailed, ManifestSigned, MetricsAttached, StageChanged, apply};
 use edgeops_registry_api::Gate;
 
@@ -195,4 +195,68 @@ fn registration_steps_resume_from_what_the_stream_holds() {
         at: t(2),
     }));
     assert_eq!(next_step(&fold(&events), &events, true), Step::Done);
+}
+
+fn reference_of(name: &str, shift: f64) -> edgeops_contracts::monitoring::FeatureReference {
+    edgeops_contracts::monitoring::FeatureReference {
+        name: name.into(),
+        edges: vec![400.0 + shift, 500.0 + shift],
+        shares: vec![0.4, 0.35, 0.25],
+        min: 380.0 + shift,
+        max: 900.0 + shift,
+        mean: 480.0 + shift,
+        std: 60.0,
+        rows: 1_500,
+    }
+}
+
+#[test]
+fn the_runs_reference_is_registered_and_signed_into_the_manifest() {
+    let mut done = completed();
+    done.reference = vec![
+        reference_of("co2_ppm", 0.0),
+        reference_of("co2_ppm_lag1", 1.0),
+    ];
+    let p = proposal(&done, 3).unwrap();
+    assert_eq!(p.registered.reference, done.reference);
+    let state = run(
+        ModelVersionState::default(),
+        Command::Register(p.registered),
+    );
+    let state = run(
+        state,
+        Command::AttachMetrics {
+            holdout_fingerprint: "hold-1".into(),
+            metrics: p.metrics,
+        },
+    );
+    let command = sign_command(&state, &signing_key());
+    let state = run(state, command);
+    let signed = state.version().unwrap().signed.clone().unwrap();
+    assert_eq!(signed.manifest.reference, done.reference);
+    let trusted = edgeops_artifacts::TrustedKeys::from_keys([signing_key().public_key().clone()]);
+    assert!(edgeops_artifacts::verify_manifest(&signed, &trusted).is_ok());
+}
+
+#[test]
+fn a_registration_stored_before_references_loads_with_none() {
+    let registered = proposal(&completed(), 3).unwrap().registered;
+    let stored = serde_json::to_value(&registered).unwrap();
+    assert!(
+        stored.get("reference").is_none(),
+        "an empty reference is not written"
+    );
+    let read: Registered = serde_json::from_value(stored).unwrap();
+    assert_eq!(read, registered);
+    assert!(read.reference.is_empty());
+
+    let mut done = completed();
+    done.reference = vec![
+        reference_of("co2_ppm", 0.0),
+        reference_of("co2_ppm_lag1", 1.0),
+    ];
+    let with_reference = proposal(&done, 3).unwrap().registered;
+    let read: Registered =
+        serde_json::from_value(serde_json::to_value(&with_reference).unwrap()).unwrap();
+    assert_eq!(read, with_reference);
 }

@@ -59,7 +59,7 @@ pub(super) fn completed(
         export_check: trained.export_check,
         code_version: code_version(),
         seconds: elapsed.as_secs_f64(),
-        reference: Vec::new(),
+        reference: trained.reference,
         request,
     }
 }
