@@ -419,7 +419,8 @@ def check_default(t: Tilt) -> None:
     R = t.resources
     sites = ["s1", "s2"]
     expected = {"bootstrap", "build", "nats-hub", "postgres", "ingest", "preprocessing", "training",
-                "signing-key", "registry", "deployment", "register-sites", "status", "train-s1"}
+                "signing-key", "registry", "deployment", "monitoring", "register-sites", "status",
+                "train-s1"}
     for s in sites:
         expected |= {f"nats-leaf-{s}", f"gateway-{s}", f"simulate-{s}"}
     if not expect(set(R) == expected, f"resources: got {sorted(R)}, want {sorted(expected)}"):
@@ -437,6 +438,7 @@ def check_default(t: Tilt) -> None:
         "signing-key": {"build"},
         "registry": {"build", "nats-hub", "postgres", "signing-key"},
         "deployment": {"build", "nats-hub", "postgres", "ingest", "registry"},
+        "monitoring": {"build", "nats-hub", "postgres", "ingest"},
         "register-sites": {"ingest", "build"},
         "status": {"ingest"},
     }
