@@ -1,12 +1,15 @@
-//! Live forecast evaluation, defined once: deployment's rollout gates use it now, monitoring
-//! will use it for drift later. Pure (no I/O): callers fetch forecasts and readings, this crate
-//! says which forecasts are judged, against what, and what the paired errors show.
+//! Live forecast evaluation, defined once: deployment's rollout gates and monitoring use it.
+//! Pure (no I/O): callers fetch forecasts, readings and window summaries, this crate says which
+//! forecasts are judged, against what, what the paired errors show, and whether inputs or
+//! errors drifted.
 //!
-//! | module       | holds                                                                   |
-//! |--------------|-------------------------------------------------------------------------|
-//! | [`pairing`]  | a candidate forecast paired with its actual and persistence's forecast |
-//! | [`paired`]   | the paired squared errors summed up, with their long-run variances     |
-//! | [`rule`]     | the decision: pass, fail or undecided, and the words for it             |
+//! | module         | holds                                                                   |
+//! |----------------|-------------------------------------------------------------------------|
+//! | [`pairing`]    | a candidate forecast paired with its actual and persistence's forecast |
+//! | [`paired`]     | the paired squared errors summed up, with their long-run variances     |
+//! | [`rule`]       | the decision: pass, fail or undecided, and the words for it             |
+//! | [`drift`]      | data drift: a feature's live window against its training reference      |
+//! | [`sequential`] | concept drift: Page-Hinkley on the standardised paired error            |
 //!
 //! **The definition.** For each forecast of the candidate (device, origin bin `o`, target bin
 //! `t = o + h` bins of the model's feature spec):
@@ -24,15 +27,23 @@
 //! paired differences `c - θ·b` (Diebold–Mariano with a Newey–West variance, since forecasts
 //! of overlapping horizons share their errors), see [`rule`].
 
+pub mod drift;
 pub mod paired;
 pub mod pairing;
 pub mod rule;
+pub mod sequential;
 
+#[cfg(test)]
+mod drift_calibration;
 #[cfg(test)]
 mod live_tests;
 #[cfg(test)]
+mod noise;
+#[cfg(test)]
 mod proptests;
 
+pub use drift::{DriftThresholds, FeatureDrift, feature_drift};
 pub use paired::Comparison;
 pub use pairing::{Forecast, Pair, Pairing, pair_device};
 pub use rule::{Decision, Outcome, Rule, Z_ONE_SIDED_95, decide};
+pub use sequential::PageHinkley;

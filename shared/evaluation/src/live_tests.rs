@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use edgeops_features::{FeatureSpec, bin_values};
 
+use crate::noise::Noise;
 use crate::{Comparison, Forecast, Outcome, Rule, decide, pair_device};
 
 const HORIZON: i64 = 6;
@@ -14,23 +15,6 @@ const RULE: Rule = Rule {
     min_forecasts: 30,
     max_ratio: 1.05,
 };
-
-/// A small deterministic generator (xorshift) with normal deviates (Box–Muller).
-struct Noise(u64);
-
-impl Noise {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    }
-}
 
 fn start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).single().unwrap()

@@ -15,13 +15,18 @@
 //! 4. `rows`: lags, rolling statistics, time of day, cross-metric features, each row from steps
 //!    1–3 over the samples before its bin's end (so a bin without a target sample has no row).
 //!
+//! `feature_reference` is a feature's distribution in the training rows (its deciles and
+//! range), what live inputs are compared against.
+//!
 //! `bin_values` is steps 1–3 over all samples: a bin's value as finally known, for the live
 //! actuals, which may use what came after.
 
 pub mod clean;
+pub mod reference;
 pub mod resample;
 pub mod rows;
 pub mod spec;
 
+pub use reference::feature_reference;
 pub use rows::{FeatureRow, bin_values, compute_rows};
 pub use spec::{FeatureSpec, GapFill};

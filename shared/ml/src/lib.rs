@@ -18,5 +18,5 @@ pub use edgeops_contracts::training::MIN_SKILL_VS_PERSISTENCE as MIN_SKILL;
 
 pub use dataset::{Dataset, DatasetError, DeviceRows, Split};
 pub use model::TrainedModel;
-pub use reference::{feature_reference, training_reference};
+pub use reference::training_reference;
 pub use train::{CandidateReport, TrainConfig, TrainError, TrainReport, train};
