@@ -40,6 +40,8 @@ enum Command {
     Models(edgeops_cli::commands::models::ModelsArgs),
     /// Roll model versions out to devices: start, pause, resume, cancel, roll back, status.
     Rollout(edgeops_cli::commands::rollout::RolloutArgs),
+    /// What monitoring sees of the models in the field: live skill, incidents.
+    Monitor(edgeops_cli::commands::monitor::MonitorArgs),
     /// Signing keys for the registry's model manifests.
     Keys {
         #[command(subcommand)]
@@ -78,6 +80,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Train(args) => commands::train::run(args).await,
         Command::Models(args) => commands::models::run(args).await,
         Command::Rollout(args) => commands::rollout::run(args).await,
+        Command::Monitor(args) => commands::monitor::run(args).await,
         Command::Keys { command } => commands::keys::run(command),
         Command::NatsConfig { command } => commands::nats_config::run(command),
         Command::Bench(args) => edgeops_cli::bench::run(args, shutdown_signal()).await,

@@ -2,6 +2,7 @@
 
 pub mod keys;
 pub mod models;
+pub mod monitor;
 pub mod nats_config;
 pub mod provision;
 pub mod replay;

@@ -165,6 +165,10 @@ async fn run_loop(
         keys.signing,
         stop.clone().cancelled_owned(),
     ));
+    let monitoring = tokio::spawn(edgeops_monitoring::run(
+        edgeops_monitoring::MonitoringConfig::local(&hub_url, &database_url),
+        stop.clone().cancelled_owned(),
+    ));
     let gateway_stats = Arc::new(ForwarderStats::default());
     let mut gateway_config = GatewayConfig::local(site.clone(), &leaf_url);
     gateway_config.policy = args.policy.clone();
@@ -211,6 +215,7 @@ async fn run_loop(
         Ok(Some(summary)) => match report::summary(&summary, &hub_js, ingest_status).await {
             Ok(()) => {
                 let done = models(&hub_js, site, &keys.public_file, args, &leaf_url).await;
+                report::monitoring(&hub_url).await;
                 let monitor = format!("http://127.0.0.1:{}", stack.leaf_monitor_port);
                 report::leaf_link(&monitor, &gateway_stats).await;
                 done
@@ -230,6 +235,7 @@ async fn run_loop(
     let _ = training.await;
     let _ = registry.await;
     let _ = deployment.await;
+    let _ = monitoring.await;
     (outcome, hub)
 }
 

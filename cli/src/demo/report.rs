@@ -198,3 +198,34 @@ pub async fn leaf_link(monitor_url: &str, gateway: &ForwarderStats) {
         )),
     }
 }
+
+/// What monitoring saw of the live phase: each model version's live skill vs persistence
+/// (from the gateway's window summaries) and any incident. Waits up to 30 s for the first
+/// judged window to reach monitoring.
+pub async fn monitoring(hub_url: &str) {
+    use edgeops_monitoring_api::{MonitoringClient, StatusRequest};
+    let Ok(client) = edgeops_bus::connect(hub_url, "edgeops-demo-monitor").await else {
+        return;
+    };
+    let client = MonitoringClient::new(client);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = client.status(&StatusRequest::default()).await;
+        let judged = status.as_ref().is_ok_and(|s| {
+            s.versions
+                .iter()
+                .any(|v| v.windows.iter().any(|w| w.judged > 0))
+        });
+        if judged || Instant::now() > deadline {
+            step(
+                "monitoring: live skill vs persistence per model version, from the gateway's hourly summaries",
+            );
+            match status {
+                Ok(status) => print!("{}", crate::commands::monitor::output::status(&status)),
+                Err(err) => println!("    monitoring did not answer: {err}"),
+            }
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use edgeops_contracts::Reading;
 use edgeops_contracts::monitoring::{
-    FeatureReference, FeatureWindow, ModelWindow, PairedErrorSums, STUCK_MIN_READINGS,
+    FeatureReference, FeatureWindow, ModelVersionRef, ModelWindow, PairedErrorSums,
+    STUCK_MIN_READINGS,
 };
 use edgeops_evaluation::{Forecast as Judged, pair_device};
 use edgeops_features::FeatureSpec;
@@ -70,6 +71,7 @@ pub struct WindowFigures {
     pub stuck_metrics: Vec<String>,
     pub models: Vec<ModelWindow>,
     pub features: Vec<FeatureWindow>,
+    pub features_of: Option<ModelVersionRef>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -173,12 +175,15 @@ impl DeviceState {
                 .map(|(metric, _)| metric.clone())
                 .collect()
         });
+        let features = self.features(start);
+        let features_of = features.as_ref().map(|(of, _)| of.clone());
         WindowFigures {
             readings: readings.map_or(0, |w| w.count),
             last_reading_at: readings.map(|w| w.last_at),
             stuck_metrics,
             models: self.model_windows(start),
-            features: self.features(start).unwrap_or_default(),
+            features: features.map(|(_, f)| f).unwrap_or_default(),
+            features_of,
         }
     }
 
@@ -222,9 +227,9 @@ impl DeviceState {
 
     /// The serving model's input rows made in the window (origin there), on its reference:
     /// the serving model is the version of the window's latest row.
-    fn features(&self, start: i64) -> Option<Vec<FeatureWindow>> {
+    fn features(&self, start: i64) -> Option<(ModelVersionRef, Vec<FeatureWindow>)> {
         let in_window = |o: &i64| (start..start + WINDOW).contains(o);
-        let (_, kept) = self
+        let (key, kept) = self
             .forecasts
             .iter()
             .filter_map(|(key, kept)| {
@@ -246,7 +251,11 @@ impl DeviceState {
             .iter()
             .filter(|(o, _)| in_window(o))
             .filter_map(|(_, f)| f.row.as_deref());
-        feature_windows(reference, rows)
+        let of = ModelVersionRef {
+            model: key.0.clone(),
+            version: key.1,
+        };
+        Some((of, feature_windows(reference, rows)?))
     }
 
     fn samples_of(&self, metric: &str) -> Vec<(chrono::DateTime<chrono::Utc>, f64)> {

@@ -220,6 +220,7 @@ impl Summaries {
             stuck_metrics: figures.stuck_metrics,
             models: figures.models,
             features: figures.features,
+            features_of: figures.features_of,
         })
     }
 

@@ -47,6 +47,7 @@ fn summary(
             },
         }],
         features: Vec::new(),
+        features_of: None,
     }
 }
 

@@ -144,6 +144,18 @@ pub struct WindowSummary {
     /// The live inputs of the serving model (its feature rows made in the window), per feature.
     #[serde(default)]
     pub features: Vec<FeatureWindow>,
+    /// The model version whose inputs and reference `features` are (the version of the
+    /// window's latest feature row).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features_of: Option<ModelVersionRef>,
+}
+
+/// A model version by name and number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelVersionRef {
+    pub model: String,
+    pub version: u32,
 }
 
 /// Readings of unchanged value a metric needs within a window to be called stuck.

@@ -29,6 +29,7 @@ fn summary() -> WindowSummary {
             },
         }],
         features: Vec::new(),
+        features_of: None,
     }
 }
 
