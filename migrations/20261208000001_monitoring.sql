@@ -37,6 +37,23 @@ CREATE TABLE monitoring.model_windows (
     PRIMARY KEY (model, version, site_id, device_id, window_start)
 );
 
+-- The serving model's live inputs per device and window, counted on its training reference's
+-- bins (input drift is judged on these, added up over the trailing day).
+CREATE TABLE monitoring.feature_windows (
+    model        text             NOT NULL,
+    version      integer          NOT NULL,
+    site_id      text             NOT NULL,
+    device_id    text             NOT NULL,
+    window_start timestamptz      NOT NULL,
+    feature      text             NOT NULL,
+    counts       bigint[]         NOT NULL,
+    below_range  bigint           NOT NULL,
+    above_range  bigint           NOT NULL,
+    sum          double precision NOT NULL,
+    sum_sq       double precision NOT NULL,
+    PRIMARY KEY (model, version, site_id, device_id, feature, window_start)
+);
+
 -- Incidents as operators list them: a projection of the incident events (rebuilt by replay;
 -- each event applies once, by its id).
 CREATE TABLE monitoring.incidents (

@@ -38,6 +38,19 @@ pub struct MonitoringConfig {
         default_value_t = 30
     )]
     pub check_every_secs: u64,
+    /// Hours of live inputs a drift verdict is made on (whole days compare like with like
+    /// for features with a daily cycle).
+    #[arg(long, env = "EDGEOPS_MONITORING_DRIFT_HOURS", default_value_t = 24)]
+    pub drift_hours: u32,
+    /// PSI above which a feature's shape moved.
+    #[arg(long, env = "EDGEOPS_MONITORING_DRIFT_PSI", default_value_t = 0.25)]
+    pub drift_psi: f64,
+    /// Wasserstein-1 distance, in training standard deviations, above which it moved.
+    #[arg(long, env = "EDGEOPS_MONITORING_DRIFT_WASSERSTEIN", default_value_t = 0.5)]
+    pub drift_wasserstein: f64,
+    /// Fewest live values a feature needs for a drift verdict.
+    #[arg(long, env = "EDGEOPS_MONITORING_DRIFT_MIN_VALUES", default_value_t = 200)]
+    pub drift_min_values: u64,
     /// Seconds after a recovery during which the same incident does not open again.
     #[arg(long, env = "EDGEOPS_MONITORING_COOL_DOWN_SECS", default_value_t = 6 * 3600)]
     pub cool_down_secs: i64,
@@ -58,6 +71,10 @@ impl MonitoringConfig {
             offline_after_secs: levels.offline_after.num_seconds(),
             check_every_secs: 30,
             cool_down_secs: levels.cool_down.num_seconds(),
+            drift_hours: levels.drift_windows,
+            drift_psi: levels.drift.psi,
+            drift_wasserstein: levels.drift.wasserstein,
+            drift_min_values: levels.drift.min_values,
         }
     }
 
@@ -70,6 +87,12 @@ impl MonitoringConfig {
             heartbeat: chrono::Duration::seconds(self.heartbeat_secs),
             offline_after: chrono::Duration::seconds(self.offline_after_secs),
             cool_down: chrono::Duration::seconds(self.cool_down_secs),
+            drift_windows: self.drift_hours,
+            drift: edgeops_evaluation::drift::DriftThresholds {
+                psi: self.drift_psi,
+                wasserstein: self.drift_wasserstein,
+                min_values: self.drift_min_values,
+            },
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::SERVICE_NAME;
 use crate::config::MonitoringConfig;
 use crate::handlers::incidents::Incidents;
 use crate::handlers::projection::IncidentsProjection;
+use crate::handlers::references::References;
 use crate::handlers::summaries::SummariesHandler;
 use crate::handlers::{service, watch};
 
@@ -49,6 +50,7 @@ pub async fn run(
             pool: pool.clone(),
             sites,
             incidents: incidents.clone(),
+            references: References::new(host.client().clone()),
             levels: levels.clone(),
         },
     ));

@@ -2,7 +2,11 @@
 //! once, and the sums the judgements read back.
 
 use chrono::{DateTime, Duration, Utc};
-use edgeops_contracts::monitoring::{PairedErrorSums, WindowSummary};
+use std::collections::BTreeMap;
+
+use edgeops_contracts::monitoring::{
+    FeatureWindow, ModelVersionRef, PairedErrorSums, WindowSummary,
+};
 use sqlx::{PgPool, Row};
 
 /// Stores a summary unless its window is stored already. Returns whether it was new.
@@ -52,8 +56,72 @@ pub async fn store_summary(pool: &PgPool, summary: &WindowSummary) -> Result<boo
             .await?;
         }
     }
+    if inserted && let Some(of) = &summary.features_of {
+        for window in &summary.features {
+            let counts: Vec<i64> = window.counts.iter().map(|c| *c as i64).collect();
+            sqlx::query(
+                "INSERT INTO monitoring.feature_windows
+                     (model, version, site_id, device_id, window_start, feature, counts,
+                      below_range, above_range, sum, sum_sq)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&of.model)
+            .bind(of.version as i32)
+            .bind(summary.site.as_str())
+            .bind(summary.device.as_str())
+            .bind(summary.window_start)
+            .bind(&window.name)
+            .bind(&counts)
+            .bind(window.below_range as i64)
+            .bind(window.above_range as i64)
+            .bind(window.sum)
+            .bind(window.sum_sq)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
     tx.commit().await?;
     Ok(inserted)
+}
+
+/// One device's feature windows of a model version starting in `[from, to)`, per feature.
+pub async fn feature_windows(
+    pool: &PgPool,
+    of: &ModelVersionRef,
+    site: &str,
+    device: &str,
+    span: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<BTreeMap<String, Vec<FeatureWindow>>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT feature, counts, below_range, above_range, sum, sum_sq
+         FROM monitoring.feature_windows
+         WHERE model = $1 AND version = $2 AND site_id = $3 AND device_id = $4
+           AND window_start >= $5 AND window_start < $6
+         ORDER BY feature, window_start",
+    )
+    .bind(&of.model)
+    .bind(of.version as i32)
+    .bind(site)
+    .bind(device)
+    .bind(span.0)
+    .bind(span.1)
+    .fetch_all(pool)
+    .await?;
+    let mut by_feature: BTreeMap<String, Vec<FeatureWindow>> = BTreeMap::new();
+    for row in rows {
+        let name: String = row.get("feature");
+        let counts: Vec<i64> = row.get("counts");
+        by_feature.entry(name.clone()).or_default().push(FeatureWindow {
+            name,
+            counts: counts.into_iter().map(|c| c.max(0) as u64).collect(),
+            below_range: row.get::<i64, _>("below_range").max(0) as u64,
+            above_range: row.get::<i64, _>("above_range").max(0) as u64,
+            sum: row.get("sum"),
+            sum_sq: row.get("sum_sq"),
+        });
+    }
+    Ok(by_feature)
 }
 
 /// Which rows [`error_sums`] adds up.

@@ -2,8 +2,11 @@
 //! [`Verdict`] with its evidence. Each has an alarm level and a lower clear level, so a
 //! figure hovering at the threshold neither opens nor closes incidents window after window.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Utc};
-use edgeops_contracts::monitoring::{Evidence, PairedErrorSums};
+use edgeops_contracts::monitoring::{Evidence, FeatureReference, FeatureWindow, PairedErrorSums};
+use edgeops_evaluation::drift::{DriftThresholds, FeatureDrift, combined, feature_drift};
 
 use super::incident::Verdict;
 
@@ -25,6 +28,12 @@ pub struct Levels {
     pub offline_after: Duration,
     /// After a recovery, an alarm this soon after opens nothing.
     pub cool_down: Duration,
+    /// Windows of live inputs added up for a drift verdict: a whole day, so a feature with a
+    /// daily cycle is compared with a reference that holds whole days too.
+    pub drift_windows: u32,
+    /// When a feature's inputs drifted (PSI and Wasserstein both past theirs); a drift closes
+    /// once every judged feature is below half of either.
+    pub drift: DriftThresholds,
 }
 
 impl Default for Levels {
@@ -37,6 +46,8 @@ impl Default for Levels {
             heartbeat: Duration::minutes(15),
             offline_after: Duration::hours(3),
             cool_down: Duration::hours(6),
+            drift_windows: 24,
+            drift: DriftThresholds::default(),
         }
     }
 }
@@ -117,6 +128,62 @@ pub fn site_link(last_arrival: DateTime<Utc>, now: DateTime<Utc>, levels: &Level
     } else {
         Verdict::Clear(evidence)
     }
+}
+
+/// The serving model's live inputs at one device (the trailing windows, per feature) against
+/// its training reference: an alarm names every feature that moved, with PSI and the
+/// Wasserstein distance as evidence; a clear needs every feature with a verdict clearly back
+/// (below half of either threshold). Features with too few values get no verdict.
+pub fn drift(
+    references: &[FeatureReference],
+    live: &BTreeMap<String, Vec<FeatureWindow>>,
+    span: (DateTime<Utc>, DateTime<Utc>),
+    reference_name: &str,
+    thresholds: &DriftThresholds,
+) -> (Verdict, Vec<FeatureDrift>) {
+    let verdicts: Vec<FeatureDrift> = references
+        .iter()
+        .filter_map(|reference| {
+            let windows = live.get(&reference.name)?;
+            feature_drift(reference, &combined(windows)?, thresholds)
+        })
+        .collect();
+    let evidence = |drift: &FeatureDrift, statistic: &str, value: f64, threshold: f64| Evidence {
+        statistic: statistic.into(),
+        value,
+        threshold,
+        window_start: span.0,
+        window_end: span.1,
+        samples: drift.values,
+        reference_samples: drift.reference_rows,
+        reference: reference_name.into(),
+        features: vec![drift.feature.clone()],
+    };
+    let moved: Vec<Evidence> = verdicts
+        .iter()
+        .filter(|d| d.drifted)
+        .flat_map(|d| {
+            [
+                evidence(d, "psi", d.psi, thresholds.psi),
+                evidence(d, "wasserstein_std", d.wasserstein, thresholds.wasserstein),
+            ]
+        })
+        .collect();
+    let clearly_back = |d: &FeatureDrift| {
+        d.psi < thresholds.psi / 2.0 || d.wasserstein < thresholds.wasserstein / 2.0
+    };
+    let verdict = if !moved.is_empty() {
+        Verdict::Alarm(moved)
+    } else if !verdicts.is_empty() && verdicts.iter().all(clearly_back) {
+        let calmest = verdicts
+            .iter()
+            .map(|d| evidence(d, "psi", d.psi, thresholds.psi / 2.0))
+            .collect();
+        Verdict::Clear(calmest)
+    } else {
+        Verdict::Unsure
+    };
+    (verdict, verdicts)
 }
 
 #[cfg(test)]

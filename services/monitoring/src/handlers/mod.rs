@@ -3,6 +3,7 @@
 
 pub mod incidents;
 pub mod projection;
+pub mod references;
 pub mod service;
 pub mod summaries;
 pub mod watch;

@@ -12,15 +12,17 @@ use edgeops_contracts::{RejectCode, Rejection};
 use sqlx::PgPool;
 
 use super::incidents::Incidents;
+use super::references::References;
 use crate::domain::judge::{self, Levels};
 use crate::domain::summary::read_summary;
-use crate::domain::{Observation, Scope, Verdict};
+use crate::domain::{Observation, RetrainHint, Scope, Verdict};
 use crate::store::{self, ErrorQuery};
 
 pub struct SummariesHandler {
     pub pool: PgPool,
     pub sites: kv::Store,
     pub incidents: Incidents,
+    pub references: References,
     pub levels: Levels,
 }
 
@@ -93,6 +95,7 @@ impl SummariesHandler {
             self.observe(IncidentKind::PerformanceDegraded, scope, at, verdict)
                 .await?;
         }
+        self.judge_drift(summary).await?;
         self.judge_silence(summary).await?;
         // A summary arrived: the site's link works.
         let now = Utc::now();
@@ -102,6 +105,55 @@ impl SummariesHandler {
         };
         self.observe(IncidentKind::SiteOffline, site, now, link)
             .await
+    }
+
+    /// The serving model's inputs at this device over the trailing day against its training
+    /// reference (from the signed manifest).
+    async fn judge_drift(&self, summary: &WindowSummary) -> anyhow::Result<()> {
+        let Some(of) = &summary.features_of else {
+            return Ok(());
+        };
+        let Some(manifest) = self.references.manifest(of).await? else {
+            tracing::debug!(model = %of.model, version = of.version, "no manifest; inputs not judged");
+            return Ok(());
+        };
+        if manifest.reference.is_empty() {
+            return Ok(());
+        }
+        let at = summary.window_end();
+        let span = store::trailing(at, self.levels.drift_windows);
+        let site = summary.site.as_str();
+        let live =
+            store::feature_windows(&self.pool, of, site, summary.device.as_str(), span).await?;
+        let reference = format!("{} v{} training rows", of.model, of.version);
+        let (verdict, _) = judge::drift(
+            &manifest.reference,
+            &live,
+            span,
+            &reference,
+            &self.levels.drift,
+        );
+        let scope = Scope::DeviceModel {
+            site: summary.site.clone(),
+            device: summary.device.clone(),
+            model: of.model.clone(),
+            version: of.version,
+        };
+        let retrain = RetrainHint {
+            spec: manifest.feature_spec.name.clone(),
+            horizon_bins: manifest.horizon_bins,
+        };
+        self.incidents
+            .observe(Observation {
+                kind: IncidentKind::DriftDetected,
+                scope,
+                at,
+                verdict,
+                cool_down: self.levels.cool_down,
+                retrain: Some(retrain),
+            })
+            .await
+            .map(drop)
     }
 
     /// Judges this device, and every device of the site that reported no window for a whole

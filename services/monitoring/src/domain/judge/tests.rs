@@ -57,3 +57,72 @@ fn a_site_is_offline_once_its_summaries_stop_for_longer_than_allowed() {
         Verdict::Alarm(_)
     ));
 }
+
+fn reference() -> FeatureReference {
+    // Deciles of a uniform feature on [0, 100].
+    FeatureReference {
+        name: "co2_lag_1".into(),
+        edges: (1..10).map(|i| f64::from(i) * 10.0).collect(),
+        shares: vec![0.1; 10],
+        min: 0.0,
+        max: 100.0,
+        mean: 50.0,
+        std: 28.9,
+        rows: 8_000,
+    }
+}
+
+/// An hour of 12 values per bin spread like the reference, shifted by `offset`.
+fn hour_of_values(offset: f64) -> FeatureWindow {
+    let reference = reference();
+    let mut window = FeatureWindow {
+        name: reference.name.clone(),
+        counts: vec![0; 10],
+        below_range: 0,
+        above_range: 0,
+        sum: 0.0,
+        sum_sq: 0.0,
+    };
+    for i in 0..120 {
+        let value = f64::from(i) / 120.0 * 100.0 + 0.4 + offset;
+        window.counts[reference.bin_of(value)] += 1;
+        if value > reference.max {
+            window.above_range += 1;
+        }
+        window.sum += value;
+        window.sum_sq += value * value;
+    }
+    window
+}
+
+fn judge_drift(hours: usize, offset: f64) -> Verdict {
+    let live = BTreeMap::from([(
+        "co2_lag_1".to_owned(),
+        vec![hour_of_values(offset); hours],
+    )]);
+    drift(
+        &[reference()],
+        &live,
+        (t(0), t(60 * hours as i64)),
+        "co2-room v3",
+        &Levels::default().drift,
+    )
+    .0
+}
+
+#[test]
+fn inputs_like_the_training_data_clear_and_shifted_ones_alarm_naming_the_feature() {
+    assert!(matches!(judge_drift(24, 0.0), Verdict::Clear(_)));
+    let Verdict::Alarm(evidence) = judge_drift(24, 60.0) else {
+        panic!("a shift of two reference stds must alarm")
+    };
+    assert_eq!(evidence[0].features, vec!["co2_lag_1".to_owned()]);
+    assert_eq!(evidence[0].statistic, "psi");
+    assert_eq!(evidence[1].statistic, "wasserstein_std");
+    assert!(evidence[1].value > 1.5, "{evidence:?}");
+}
+
+#[test]
+fn too_few_inputs_give_no_drift_verdict() {
+    assert_eq!(judge_drift(1, 60.0), Verdict::Unsure);
+}
