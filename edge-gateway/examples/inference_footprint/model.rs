@@ -162,6 +162,7 @@ pub fn desired(
             code_version: "bench".into(),
         },
         created_at: Utc::now(),
+        reference: Vec::new(),
     };
     Ok(DesiredModel {
         rollout: None,
