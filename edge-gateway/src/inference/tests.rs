@@ -226,3 +226,34 @@ fn a_restart_serves_the_cache_only_what_still_verifies() {
     );
     assert_eq!(slots.previous.unwrap().desired.version, 1);
 }
+
+#[test]
+fn a_manifest_carrying_the_training_reference_is_accepted_as_read_from_the_desired_state() {
+    let spec = spec();
+    let bytes = model_bytes(&spec, 5.0, spec_json(&spec));
+    let mut wanted = desired(&spec, 1, &bytes, &key());
+    let mut manifest = wanted.signed.manifest.clone();
+    manifest.reference = spec
+        .names()
+        .iter()
+        .map(|name| edgeops_contracts::monitoring::FeatureReference {
+            name: name.clone(),
+            edges: vec![412.5, 455.0 / 3.0 + 300.0, 610.1],
+            shares: vec![0.1, 0.45, 0.35, 0.1],
+            min: 380.0,
+            max: 1_900.0,
+            mean: 505.3,
+            std: 0.1 + 0.2,
+            rows: 12_000,
+        })
+        .collect();
+    wanted.signed = edgeops_artifacts::sign(manifest, &key()).unwrap();
+    // As the deployer reads it from the desired-state bucket.
+    let read: edgeops_contracts::deployment::DesiredModel =
+        serde_json::from_slice(&serde_json::to_vec(&wanted).unwrap()).unwrap();
+    let model = ActiveModel::prepare(read, &bytes, &trusted()).unwrap();
+    assert_eq!(
+        model.desired.signed.manifest.reference.len(),
+        spec.names().len()
+    );
+}

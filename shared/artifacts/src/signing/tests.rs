@@ -72,7 +72,7 @@ fn with_reference(mut manifest: Manifest) -> Manifest {
             min: 398.0,
             max: 1_250.0,
             mean: 505.125,
-            std: 88.0625,
+            std: 265.0 / 3.0,
             rows: 4_032,
         })
         .collect();
