@@ -54,6 +54,13 @@ CREATE TABLE monitoring.feature_windows (
     PRIMARY KEY (model, version, site_id, device_id, feature, window_start)
 );
 
+-- The concept-drift detector per device and model version (its in-control level, its
+-- Page-Hinkley statistic and the last window fed), so a restart resumes it.
+CREATE TABLE monitoring.concept_state (
+    scope text  PRIMARY KEY,
+    state jsonb NOT NULL
+);
+
 -- Incidents as operators list them: a projection of the incident events (rebuilt by replay;
 -- each event applies once, by its id).
 CREATE TABLE monitoring.incidents (

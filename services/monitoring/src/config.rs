@@ -46,10 +46,18 @@ pub struct MonitoringConfig {
     #[arg(long, env = "EDGEOPS_MONITORING_DRIFT_PSI", default_value_t = 0.25)]
     pub drift_psi: f64,
     /// Wasserstein-1 distance, in training standard deviations, above which it moved.
-    #[arg(long, env = "EDGEOPS_MONITORING_DRIFT_WASSERSTEIN", default_value_t = 0.5)]
+    #[arg(
+        long,
+        env = "EDGEOPS_MONITORING_DRIFT_WASSERSTEIN",
+        default_value_t = 0.5
+    )]
     pub drift_wasserstein: f64,
     /// Fewest live values a feature needs for a drift verdict.
-    #[arg(long, env = "EDGEOPS_MONITORING_DRIFT_MIN_VALUES", default_value_t = 200)]
+    #[arg(
+        long,
+        env = "EDGEOPS_MONITORING_DRIFT_MIN_VALUES",
+        default_value_t = 200
+    )]
     pub drift_min_values: u64,
     /// Seconds after a recovery during which the same incident does not open again.
     #[arg(long, env = "EDGEOPS_MONITORING_COOL_DOWN_SECS", default_value_t = 6 * 3600)]

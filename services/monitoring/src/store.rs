@@ -9,6 +9,8 @@ use edgeops_contracts::monitoring::{
 };
 use sqlx::{PgPool, Row};
 
+use crate::domain::concept::ConceptState;
+
 /// Stores a summary unless its window is stored already. Returns whether it was new.
 pub async fn store_summary(pool: &PgPool, summary: &WindowSummary) -> Result<bool, sqlx::Error> {
     let mut tx = pool.begin().await?;
@@ -112,14 +114,17 @@ pub async fn feature_windows(
     for row in rows {
         let name: String = row.get("feature");
         let counts: Vec<i64> = row.get("counts");
-        by_feature.entry(name.clone()).or_default().push(FeatureWindow {
-            name,
-            counts: counts.into_iter().map(|c| c.max(0) as u64).collect(),
-            below_range: row.get::<i64, _>("below_range").max(0) as u64,
-            above_range: row.get::<i64, _>("above_range").max(0) as u64,
-            sum: row.get("sum"),
-            sum_sq: row.get("sum_sq"),
-        });
+        by_feature
+            .entry(name.clone())
+            .or_default()
+            .push(FeatureWindow {
+                name,
+                counts: counts.into_iter().map(|c| c.max(0) as u64).collect(),
+                below_range: row.get::<i64, _>("below_range").max(0) as u64,
+                above_range: row.get::<i64, _>("above_range").max(0) as u64,
+                sum: row.get("sum"),
+                sum_sq: row.get("sum_sq"),
+            });
     }
     Ok(by_feature)
 }
@@ -244,4 +249,30 @@ pub async fn versions(
 /// `[end - windows hours, end)`.
 pub fn trailing(end: DateTime<Utc>, windows: u32) -> (DateTime<Utc>, DateTime<Utc>) {
     (end - Duration::hours(i64::from(windows)), end)
+}
+
+/// The concept-drift detector of a scope (a fresh one if none is stored).
+pub async fn concept_state(pool: &PgPool, scope: &str) -> Result<ConceptState, sqlx::Error> {
+    let stored: Option<sqlx::types::Json<ConceptState>> =
+        sqlx::query_scalar("SELECT state FROM monitoring.concept_state WHERE scope = $1")
+            .bind(scope)
+            .fetch_optional(pool)
+            .await?;
+    Ok(stored.map(|s| s.0).unwrap_or_default())
+}
+
+pub async fn save_concept_state(
+    pool: &PgPool,
+    scope: &str,
+    state: &ConceptState,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO monitoring.concept_state (scope, state) VALUES ($1, $2)
+         ON CONFLICT (scope) DO UPDATE SET state = EXCLUDED.state",
+    )
+    .bind(scope)
+    .bind(sqlx::types::Json(state))
+    .execute(pool)
+    .await?;
+    Ok(())
 }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use edgeops_contracts::monitoring::{Evidence, FeatureReference, FeatureWindow, PairedErrorSums};
 use edgeops_evaluation::drift::{DriftThresholds, FeatureDrift, combined, feature_drift};
 
+use super::concept::{BASELINE_WINDOWS, ConceptState, Step};
 use super::incident::Verdict;
 
 /// The default levels; every one is a flag of the service (see `MonitoringConfig`).
@@ -84,6 +85,44 @@ pub fn performance(
         Verdict::Clear(evidence(levels.recovered_skill))
     } else {
         Verdict::Unsure
+    }
+}
+
+/// The live error's verdict with the concept-drift detector's: either alarm opens the
+/// incident; it closes only when skill is clearly back and the detector is quiet.
+pub fn with_concept_drift(
+    skill: Verdict,
+    step: Step,
+    detector: &ConceptState,
+    span: (DateTime<Utc>, DateTime<Utc>),
+) -> Verdict {
+    if let Step::Fed {
+        z,
+        statistic,
+        alarmed: true,
+    } = step
+    {
+        let mut evidence = vec![Evidence {
+            statistic: "page_hinkley".into(),
+            value: statistic,
+            threshold: detector.threshold(),
+            window_start: span.0,
+            window_end: span.1,
+            samples: 1,
+            reference_samples: u64::from(BASELINE_WINDOWS),
+            reference: format!(
+                "the version's first {BASELINE_WINDOWS} judged hours here (last z = {z:.2})"
+            ),
+            features: Vec::new(),
+        }];
+        if let Verdict::Alarm(skill) = skill {
+            evidence.extend(skill);
+        }
+        return Verdict::Alarm(evidence);
+    }
+    match skill {
+        Verdict::Clear(_) if !detector.quiet() => Verdict::Unsure,
+        other => other,
     }
 }
 

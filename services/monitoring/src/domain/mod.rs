@@ -2,6 +2,7 @@
 //! judgements become incidents.
 
 pub mod aggregate;
+pub mod concept;
 pub mod incident;
 pub mod judge;
 pub mod scope;

@@ -39,7 +39,10 @@ impl References {
                 Ok(Some(manifest))
             }
             Err(ClientError::Refused { code, .. }) if code == codes::NOT_FOUND => Ok(None),
-            Err(err) => Err(anyhow::anyhow!("asking the registry for {}: {err}", of.model)),
+            Err(err) => Err(anyhow::anyhow!(
+                "asking the registry for {}: {err}",
+                of.model
+            )),
         }
     }
 }

@@ -13,6 +13,7 @@ use sqlx::PgPool;
 
 use super::incidents::Incidents;
 use super::references::References;
+use crate::domain::concept::Step;
 use crate::domain::judge::{self, Levels};
 use crate::domain::summary::read_summary;
 use crate::domain::{Observation, RetrainHint, Scope, Verdict};
@@ -91,7 +92,13 @@ impl SummariesHandler {
                 },
             )
             .await?;
-            let verdict = judge::performance(&sums, span, "persistence", &self.levels);
+            let skill = judge::performance(&sums, span, "persistence", &self.levels);
+            let mut concept = store::concept_state(&self.pool, &scope.key()).await?;
+            let step = concept.feed(summary.window_start, &model.error, model.horizon_bins);
+            if step != Step::Skipped {
+                store::save_concept_state(&self.pool, &scope.key(), &concept).await?;
+            }
+            let verdict = judge::with_concept_drift(skill, step, &concept, span);
             self.observe(IncidentKind::PerformanceDegraded, scope, at, verdict)
                 .await?;
         }

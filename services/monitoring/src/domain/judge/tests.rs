@@ -96,10 +96,7 @@ fn hour_of_values(offset: f64) -> FeatureWindow {
 }
 
 fn judge_drift(hours: usize, offset: f64) -> Verdict {
-    let live = BTreeMap::from([(
-        "co2_lag_1".to_owned(),
-        vec![hour_of_values(offset); hours],
-    )]);
+    let live = BTreeMap::from([("co2_lag_1".to_owned(), vec![hour_of_values(offset); hours])]);
     drift(
         &[reference()],
         &live,
