@@ -173,13 +173,20 @@ pub fn site_link(last_arrival: DateTime<Utc>, now: DateTime<Utc>, levels: &Level
 /// its training reference: an alarm names every feature that moved, with PSI and the
 /// Wasserstein distance as evidence; a clear needs every feature with a verdict clearly back
 /// (below half of either threshold). Features with too few values get no verdict.
+///
+/// One hour alone is enough for one thing: when most of its values lie outside the training
+/// range (more than [`OUT_OF_RANGE_SHARE`] of at least [`OUT_OF_RANGE_MIN_VALUES`]), the model
+/// is fed inputs it never saw, whatever the time of day: a recalibrated or swapped sensor is
+/// caught within the hour instead of after a day.
 pub fn drift(
     references: &[FeatureReference],
     live: &BTreeMap<String, Vec<FeatureWindow>>,
+    this_hour: &[FeatureWindow],
     span: (DateTime<Utc>, DateTime<Utc>),
     reference_name: &str,
     thresholds: &DriftThresholds,
 ) -> (Verdict, Vec<FeatureDrift>) {
+    let outside = outside_training_range(references, this_hour, span, reference_name);
     let verdicts: Vec<FeatureDrift> = references
         .iter()
         .filter_map(|reference| {
@@ -211,8 +218,8 @@ pub fn drift(
     let clearly_back = |d: &FeatureDrift| {
         d.psi < thresholds.psi / 2.0 || d.wasserstein < thresholds.wasserstein / 2.0
     };
-    let verdict = if !moved.is_empty() {
-        Verdict::Alarm(moved)
+    let verdict = if !moved.is_empty() || !outside.is_empty() {
+        Verdict::Alarm(moved.into_iter().chain(outside).collect())
     } else if !verdicts.is_empty() && verdicts.iter().all(clearly_back) {
         let calmest = verdicts
             .iter()
@@ -223,6 +230,42 @@ pub fn drift(
         Verdict::Unsure
     };
     (verdict, verdicts)
+}
+
+/// Share of an hour's values outside the training range that alarms on its own.
+pub const OUT_OF_RANGE_SHARE: f64 = 0.5;
+/// Fewest values an hour needs for that.
+pub const OUT_OF_RANGE_MIN_VALUES: u64 = 6;
+
+fn outside_training_range(
+    references: &[FeatureReference],
+    this_hour: &[FeatureWindow],
+    span: (DateTime<Utc>, DateTime<Utc>),
+    reference_name: &str,
+) -> Vec<Evidence> {
+    references
+        .iter()
+        .filter_map(|reference| {
+            let window = this_hour.iter().find(|w| w.name == reference.name)?;
+            let values = window.values();
+            let outside = window.below_range + window.above_range;
+            let share = outside as f64 / values.max(1) as f64;
+            (values >= OUT_OF_RANGE_MIN_VALUES && share > OUT_OF_RANGE_SHARE).then(|| Evidence {
+                statistic: "outside_training_range_share".into(),
+                value: share,
+                threshold: OUT_OF_RANGE_SHARE,
+                window_start: span.1 - Duration::hours(1),
+                window_end: span.1,
+                samples: values,
+                reference_samples: reference.rows,
+                reference: format!(
+                    "{reference_name}: range {:.1} to {:.1}",
+                    reference.min, reference.max
+                ),
+                features: vec![reference.name.clone()],
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -136,6 +136,7 @@ impl SummariesHandler {
         let (verdict, _) = judge::drift(
             &manifest.reference,
             &live,
+            &summary.features,
             span,
             &reference,
             &self.levels.drift,

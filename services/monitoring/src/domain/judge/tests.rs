@@ -97,9 +97,11 @@ fn hour_of_values(offset: f64) -> FeatureWindow {
 
 fn judge_drift(hours: usize, offset: f64) -> Verdict {
     let live = BTreeMap::from([("co2_lag_1".to_owned(), vec![hour_of_values(offset); hours])]);
+    let this_hour = [hour_of_values(offset)];
     drift(
         &[reference()],
         &live,
+        &this_hour[..usize::from(hours > 1)],
         (t(0), t(60 * hours as i64)),
         "co2-room v3",
         &Levels::default().drift,
@@ -122,4 +124,23 @@ fn inputs_like_the_training_data_clear_and_shifted_ones_alarm_naming_the_feature
 #[test]
 fn too_few_inputs_give_no_drift_verdict() {
     assert_eq!(judge_drift(1, 60.0), Verdict::Unsure);
+}
+
+#[test]
+fn an_hour_mostly_outside_the_training_range_alarms_on_its_own() {
+    let far = hour_of_values(150.0);
+    let (verdict, _) = drift(
+        &[reference()],
+        &BTreeMap::from([("co2_lag_1".to_owned(), vec![far.clone()])]),
+        &[far],
+        (t(0), t(60)),
+        "co2-room v3",
+        &Levels::default().drift,
+    );
+    let Verdict::Alarm(evidence) = verdict else {
+        panic!("{verdict:?}")
+    };
+    assert_eq!(evidence[0].statistic, "outside_training_range_share");
+    assert_eq!(evidence[0].value, 1.0);
+    assert_eq!(evidence[0].features, vec!["co2_lag_1".to_owned()]);
 }
