@@ -17,6 +17,7 @@
 pub mod config;
 pub mod domain;
 pub mod handlers;
+mod metrics;
 pub mod startup;
 mod store;
 

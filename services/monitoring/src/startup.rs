@@ -19,6 +19,7 @@ use crate::handlers::projection::IncidentsProjection;
 use crate::handlers::references::References;
 use crate::handlers::summaries::SummariesHandler;
 use crate::handlers::{service, watch};
+use crate::metrics::Metrics;
 
 pub async fn run(
     config: MonitoringConfig,
@@ -52,6 +53,7 @@ pub async fn run(
             incidents: incidents.clone(),
             references: References::new(host.client().clone()),
             levels: levels.clone(),
+            metrics: Metrics::default(),
         },
     ));
     host.consume(ConsumerRunner::new(

@@ -11,6 +11,16 @@ pub const GATEWAY_RAW_BYTES: &str = "edgeops.gateway.bytes.raw";
 pub const GATEWAY_FORWARDED_BYTES: &str = "edgeops.gateway.bytes.forwarded";
 pub const CONSUMER_DEAD_LETTERED: &str = "edgeops.bus.dead_lettered";
 
+/// Window summaries monitoring handled, by `outcome` (`stored`, `duplicate`, `rejected`).
+pub const MONITORING_SUMMARIES: &str = "edgeops.monitoring.summaries";
+/// Forecasts judged at the edge that monitoring counted, by `model` and `version`.
+pub const MONITORING_JUDGED_FORECASTS: &str = "edgeops.monitoring.forecasts.judged";
+/// Incident events, by `kind` and `event` (`opened`, `recovered`).
+pub const MONITORING_INCIDENTS: &str = "edgeops.monitoring.incidents";
+/// Skill vs persistence of each device's window, by `model` and `version` (a histogram: the
+/// fleet's spread of live skill).
+pub const MONITORING_WINDOW_SKILL: &str = "edgeops.monitoring.window.skill";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -18,6 +28,10 @@ mod tests {
     #[test]
     fn every_name_follows_the_scheme() {
         for name in [
+            MONITORING_SUMMARIES,
+            MONITORING_JUDGED_FORECASTS,
+            MONITORING_INCIDENTS,
+            MONITORING_WINDOW_SKILL,
             INGEST_BATCH_SPAN,
             INGEST_READINGS_ACCEPTED,
             INGEST_READINGS_DUPLICATE,

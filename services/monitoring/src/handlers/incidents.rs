@@ -7,12 +7,14 @@ use edgeops_eventsourcing::{EventStore, ExecError, Expect, Provenance};
 
 use crate::SERVICE_NAME;
 use crate::domain::{IncidentEvent, IncidentState, Observation};
+use crate::metrics::Metrics;
 
 /// The incident store, shared by the summaries consumer and the site-link watch.
 #[derive(Clone)]
 pub struct Incidents {
     store: Arc<EventStore<IncidentState>>,
     actor: Actor,
+    metrics: Metrics,
 }
 
 impl Incidents {
@@ -21,6 +23,7 @@ impl Incidents {
             // Every scope stays loaded: their number is bounded by devices × versions.
             store: Arc::new(EventStore::cached(js, |_| true)),
             actor: Actor::Service(SERVICE_NAME.into()),
+            metrics: Metrics::default(),
         }
     }
 
@@ -35,6 +38,7 @@ impl Incidents {
         {
             Ok((_, events)) => {
                 for event in &events {
+                    self.metrics.incident(event);
                     tracing::info!(incident = %id, event = edgeops_eventsourcing::DomainEvent::event_type(event), "incident");
                 }
                 Ok(events)

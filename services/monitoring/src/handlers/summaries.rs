@@ -17,6 +17,7 @@ use crate::domain::concept::Step;
 use crate::domain::judge::{self, Levels};
 use crate::domain::summary::read_summary;
 use crate::domain::{Observation, RetrainHint, Scope, Verdict};
+use crate::metrics::Metrics;
 use crate::store::{self, ErrorQuery};
 
 pub struct SummariesHandler {
@@ -25,6 +26,7 @@ pub struct SummariesHandler {
     pub incidents: Incidents,
     pub references: References,
     pub levels: Levels,
+    pub metrics: Metrics,
 }
 
 impl BatchHandler for SummariesHandler {
@@ -41,11 +43,15 @@ impl SummariesHandler {
     async fn handle_one(&self, message: &Message) -> Outcome {
         let summary = match read_summary(message.subject.as_str(), &message.payload) {
             Ok(summary) => summary,
-            Err(rejection) => return Outcome::Reject(rejection),
+            Err(rejection) => {
+                self.metrics.summary("rejected");
+                return Outcome::Reject(rejection);
+            }
         };
         match self.sites.get(summary.site.as_str()).await {
             Ok(Some(_)) => {}
             Ok(None) => {
+                self.metrics.summary("rejected");
                 return Outcome::Reject(Rejection::new(
                     RejectCode::UnknownSite,
                     format!("site {} is not registered", summary.site),
@@ -57,10 +63,17 @@ impl SummariesHandler {
                 };
             }
         }
-        if let Err(err) = store::store_summary(&self.pool, &summary).await {
-            return Outcome::Retry {
-                reason: format!("storing the summary: {err}"),
-            };
+        match store::store_summary(&self.pool, &summary).await {
+            Ok(true) => {
+                self.metrics.summary("stored");
+                self.metrics.stored(&summary);
+            }
+            Ok(false) => self.metrics.summary("duplicate"),
+            Err(err) => {
+                return Outcome::Retry {
+                    reason: format!("storing the summary: {err}"),
+                };
+            }
         }
         match self.judge(&summary).await {
             Ok(()) => Outcome::Ack,
