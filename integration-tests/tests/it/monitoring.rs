@@ -209,3 +209,172 @@ async fn a_site_gone_quiet_is_one_site_offline_incident_not_one_per_device() {
     assert_eq!(events[1].1, "monitoring.recovered");
     monitoring.shutdown().await;
 }
+
+mod regime_shift {
+    //! A calibration offset at one room, through a real gateway serving a verified model and
+    //! the monitoring service: drift at that room within two simulated hours, naming the
+    //! inputs that moved; none at the steady room.
+
+    use std::collections::BTreeMap;
+
+    use edgeops_artifacts::sign;
+    use edgeops_contracts::deployment::DesiredModel;
+    use edgeops_contracts::{DeviceId, SiteId};
+    use edgeops_features::compute_rows;
+    use edgeops_integration_tests::services::{spawn_gateway_observed, spawn_monitoring_with};
+
+    use super::*;
+    use crate::edge_inference::fixtures::{
+        SITE, desired, gateway_config, manifest, minute, model_bytes, object_name, put_desired_for,
+        reading_values, spec, store_object, trusted_key, wait_until_feeding,
+    };
+    use crate::support::{raw_subject, wait_for_local_stream};
+
+    const STEADY: &str = "room-1";
+    const SHIFTED: &str = "room-2";
+    /// The minute the shifted room's CO2 sensor starts reading 1,500 ppm high.
+    const SHIFT_AT: i64 = 180;
+    const OFFSET_PPM: f64 = 1_500.0;
+
+    fn values(device: &str, m: i64) -> BTreeMap<String, f64> {
+        let mut values = reading_values(m);
+        if device == SHIFTED && m >= SHIFT_AT {
+            *values.get_mut("co2_ppm").unwrap() += OFFSET_PPM;
+        }
+        values
+    }
+
+    /// The model's training reference: its input rows over two weeks of the steady rooms.
+    fn training_reference() -> Vec<edgeops_contracts::monitoring::FeatureReference> {
+        let spec = spec();
+        let mut samples: BTreeMap<String, Vec<(DateTime<Utc>, f64)>> = BTreeMap::new();
+        for m in -14 * 1_440..0 {
+            for (metric, value) in reading_values(m) {
+                samples.entry(metric).or_default().push((minute(m), value));
+            }
+        }
+        let rows = compute_rows(&spec, &samples, None);
+        spec.names()
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                edgeops_features::feature_reference(name, rows.iter().map(|r| r.values[i])).unwrap()
+            })
+            .collect()
+    }
+
+    async fn model_with_reference(stack: &TestStack) -> DesiredModel {
+        let bytes = model_bytes(1);
+        store_object(stack, &object_name(1), &bytes).await;
+        let mut manifest = manifest(1, &bytes);
+        manifest.reference = training_reference();
+        desired(sign(manifest, &trusted_key()).unwrap())
+    }
+
+    async fn publish(leaf: &async_nats::Client, device: &str, m: i64) {
+        let js = async_nats::jetstream::with_domain(leaf.clone(), format!("edge-{SITE}"));
+        let payload =
+            serde_json::json!({"ts": minute(m).to_rfc3339(), "metrics": values(device, m)});
+        js.publish(
+            raw_subject(SITE, device),
+            serde_json::to_vec(&payload).unwrap().into(),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    }
+
+    /// Monitoring's drift signals so far, by room.
+    async fn drifts(
+        js: &async_nats::jetstream::Context,
+    ) -> Vec<edgeops_contracts::training::DriftDetected> {
+        stream_messages(js, streams::EVENTS)
+            .await
+            .into_iter()
+            .filter_map(|(_, payload)| {
+                let envelope =
+                    EventEnvelope::decode(&payload, &edgeops_contracts::events::upcasters())
+                        .ok()?;
+                (envelope.meta.event_type == "monitoring.drift_detected")
+                    .then(|| serde_json::from_value(envelope.data).ok())?
+            })
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_calibration_offset_is_drift_at_that_room_within_two_hours_and_nowhere_else() {
+        let stack = TestStack::start(&[SITE]).await;
+        stack.register_sites(&[SITE]).await;
+        let mut config = MonitoringConfig::local(stack.hub_url.clone(), stack.database_url.clone());
+        config.offline_after_secs = 365 * 24 * 3600;
+        let monitoring = spawn_monitoring_with(config);
+        let cache = tempfile::tempdir().unwrap();
+        let (gateway, _, inference) = spawn_gateway_observed(gateway_config(&stack, cache.path()));
+        let leaf = stack.leaf_client(SITE).await;
+        wait_for_local_stream(&leaf, SITE).await;
+        wait_until_feeding(&inference).await;
+        let model = model_with_reference(&stack).await;
+        let site = SiteId::parse(SITE).unwrap();
+        for device in [STEADY, SHIFTED] {
+            put_desired_for(&stack, &site, &DeviceId::parse(device).unwrap(), &model).await;
+        }
+        wait_until("both rooms serving v1", Duration::from_secs(60), || async {
+            let applied: std::collections::BTreeSet<String> =
+                stream_messages(&stack.hub_js().await, streams::EVENTS)
+                    .await
+                    .into_iter()
+                    .filter(|(_, payload)| {
+                        EventEnvelope::decode(payload, &edgeops_contracts::events::upcasters())
+                            .is_ok_and(|e| e.meta.event_type == "edge.model_applied")
+                    })
+                    .map(|(subject, _)| subject)
+                    .collect();
+            check(applied.len() == 2, format!("{applied:?}"))
+        })
+        .await;
+
+        // Three steady hours, then two hours and a half with the offset at one room.
+        for m in 0..=SHIFT_AT + 150 {
+            for device in [STEADY, SHIFTED] {
+                publish(&leaf, device, m).await;
+            }
+        }
+        let js = stack.hub_js().await;
+        let found = wait_until("a drift signal", Duration::from_secs(120), || async {
+            let found = drifts(&js).await;
+            check(!found.is_empty(), "none yet").map(|d| d.map(|()| found.clone()))
+        })
+        .await;
+        let incident = found[0].incident.clone().unwrap();
+        assert_eq!(
+            incident.device.as_ref().map(|d| d.as_str()),
+            Some(SHIFTED),
+            "{incident:#?}"
+        );
+        assert!(
+            incident.at <= minute(SHIFT_AT + 120),
+            "detected at {}, more than two hours after the shift at {}",
+            incident.at,
+            minute(SHIFT_AT)
+        );
+        let moved: Vec<&String> = incident.evidence.iter().flat_map(|e| &e.features).collect();
+        assert!(
+            !moved.is_empty() && moved.iter().all(|f| f.starts_with("co2")),
+            "the inputs that moved are the CO2 ones: {moved:?}"
+        );
+        // Every window of both rooms is judged by now (the gateway emits in window order).
+        assert!(
+            drifts(&js).await.iter().all(|d| {
+                d.incident
+                    .as_ref()
+                    .and_then(|i| i.device.as_ref())
+                    .map(|d| d.as_str())
+                    == Some(SHIFTED)
+            }),
+            "no drift at the steady room"
+        );
+        gateway.shutdown().await;
+        monitoring.shutdown().await;
+    }
+}

@@ -34,6 +34,8 @@ pub async fn run(
         .await
         .context("opening the sites bucket")?;
     let incidents = Incidents::new(js.clone());
+    // Deployment's bucket; absent until deployment provisions it (the registry is asked then).
+    let desired = js.get_key_value(streams::DESIRED_BUCKET).await.ok();
     let levels = config.levels();
     let runner = |stream: &str, durable: &str, batch_size| RunnerConfig {
         stream: stream.into(),
@@ -51,7 +53,7 @@ pub async fn run(
             pool: pool.clone(),
             sites,
             incidents: incidents.clone(),
-            references: References::new(host.client().clone()),
+            references: References::new(host.client().clone(), desired),
             levels: levels.clone(),
             metrics: Metrics::default(),
         },

@@ -174,19 +174,21 @@ pub fn site_link(last_arrival: DateTime<Utc>, now: DateTime<Utc>, levels: &Level
 /// Wasserstein distance as evidence; a clear needs every feature with a verdict clearly back
 /// (below half of either threshold). Features with too few values get no verdict.
 ///
-/// One hour alone is enough for one thing: when most of its values lie outside the training
-/// range (more than [`OUT_OF_RANGE_SHARE`] of at least [`OUT_OF_RANGE_MIN_VALUES`]), the model
-/// is fed inputs it never saw, whatever the time of day: a recalibrated or swapped sensor is
-/// caught within the hour instead of after a day.
+/// Two hours are enough for one thing: when most values of a feature lie outside the training
+/// range (more than [`OUT_OF_RANGE_SHARE`] of at least [`OUT_OF_RANGE_MIN_VALUES`]) in this hour
+/// and the one before, the model is fed inputs it never saw, whatever the time of day: a
+/// recalibrated or swapped sensor is caught within two hours instead of after a day. One hour
+/// alone is not enough: the first hour after a gateway starts has lag features without their
+/// history.
 pub fn drift(
     references: &[FeatureReference],
     live: &BTreeMap<String, Vec<FeatureWindow>>,
-    this_hour: &[FeatureWindow],
+    last_two_hours: [&[FeatureWindow]; 2],
     span: (DateTime<Utc>, DateTime<Utc>),
     reference_name: &str,
     thresholds: &DriftThresholds,
 ) -> (Verdict, Vec<FeatureDrift>) {
-    let outside = outside_training_range(references, this_hour, span, reference_name);
+    let outside = outside_training_range(references, last_two_hours, span, reference_name);
     let verdicts: Vec<FeatureDrift> = references
         .iter()
         .filter_map(|reference| {
@@ -237,24 +239,32 @@ pub const OUT_OF_RANGE_SHARE: f64 = 0.5;
 /// Fewest values an hour needs for that.
 pub const OUT_OF_RANGE_MIN_VALUES: u64 = 6;
 
+/// The share of a window's values outside the training range, if it has enough values.
+fn outside_share(window: &FeatureWindow) -> Option<f64> {
+    let values = window.values();
+    let outside = window.below_range + window.above_range;
+    (values >= OUT_OF_RANGE_MIN_VALUES).then(|| outside as f64 / values as f64)
+}
+
 fn outside_training_range(
     references: &[FeatureReference],
-    this_hour: &[FeatureWindow],
+    [before, this_hour]: [&[FeatureWindow]; 2],
     span: (DateTime<Utc>, DateTime<Utc>),
     reference_name: &str,
 ) -> Vec<Evidence> {
     references
         .iter()
         .filter_map(|reference| {
-            let window = this_hour.iter().find(|w| w.name == reference.name)?;
-            let values = window.values();
-            let outside = window.below_range + window.above_range;
-            let share = outside as f64 / values.max(1) as f64;
-            (values >= OUT_OF_RANGE_MIN_VALUES && share > OUT_OF_RANGE_SHARE).then(|| Evidence {
+            let of =
+                |hour: &[FeatureWindow]| hour.iter().find(|w| w.name == reference.name).cloned();
+            let (earlier, latest) = (of(before)?, of(this_hour)?);
+            let share = outside_share(&latest)?.min(outside_share(&earlier)?);
+            let values = latest.values() + earlier.values();
+            (share > OUT_OF_RANGE_SHARE).then(|| Evidence {
                 statistic: "outside_training_range_share".into(),
                 value: share,
                 threshold: OUT_OF_RANGE_SHARE,
-                window_start: span.1 - Duration::hours(1),
+                window_start: span.1 - Duration::hours(2),
                 window_end: span.1,
                 samples: values,
                 reference_samples: reference.rows,

@@ -133,7 +133,11 @@ impl SummariesHandler {
         let Some(of) = &summary.features_of else {
             return Ok(());
         };
-        let Some(manifest) = self.references.manifest(of).await? else {
+        let found = self
+            .references
+            .manifest(of, &summary.site, &summary.device)
+            .await?;
+        let Some(manifest) = found else {
             tracing::debug!(model = %of.model, version = of.version, "no manifest; inputs not judged");
             return Ok(());
         };
@@ -143,13 +147,22 @@ impl SummariesHandler {
         let at = summary.window_end();
         let span = store::trailing(at, self.levels.drift_windows);
         let site = summary.site.as_str();
-        let live =
-            store::feature_windows(&self.pool, of, site, summary.device.as_str(), span).await?;
+        let device = summary.device.as_str();
+        let live = store::feature_windows(&self.pool, of, site, device, span).await?;
+        let hour_before = (
+            summary.window_start - Duration::hours(1),
+            summary.window_start,
+        );
+        let before: Vec<_> = store::feature_windows(&self.pool, of, site, device, hour_before)
+            .await?
+            .into_values()
+            .flatten()
+            .collect();
         let reference = format!("{} v{} training rows", of.model, of.version);
         let (verdict, _) = judge::drift(
             &manifest.reference,
             &live,
-            &summary.features,
+            [&before, &summary.features],
             span,
             &reference,
             &self.levels.drift,

@@ -101,7 +101,10 @@ fn judge_drift(hours: usize, offset: f64) -> Verdict {
     drift(
         &[reference()],
         &live,
-        &this_hour[..usize::from(hours > 1)],
+        [
+            &this_hour[..usize::from(hours > 1)],
+            &this_hour[..usize::from(hours > 1)],
+        ],
         (t(0), t(60 * hours as i64)),
         "co2-room v3",
         &Levels::default().drift,
@@ -127,16 +130,26 @@ fn too_few_inputs_give_no_drift_verdict() {
 }
 
 #[test]
-fn an_hour_mostly_outside_the_training_range_alarms_on_its_own() {
-    let far = hour_of_values(150.0);
-    let (verdict, _) = drift(
-        &[reference()],
-        &BTreeMap::from([("co2_lag_1".to_owned(), vec![far.clone()])]),
-        &[far],
-        (t(0), t(60)),
-        "co2-room v3",
-        &Levels::default().drift,
-    );
+fn two_hours_mostly_outside_the_training_range_alarm_on_their_own_one_does_not() {
+    let (far, near) = (hour_of_values(150.0), hour_of_values(0.0));
+    let judge = |before: &FeatureWindow, latest: &FeatureWindow| {
+        drift(
+            &[reference()],
+            &BTreeMap::from([("co2_lag_1".to_owned(), vec![before.clone(), latest.clone()])]),
+            [std::slice::from_ref(before), std::slice::from_ref(latest)],
+            (t(0), t(120)),
+            "co2-room v3",
+            // Too few values for a day's verdict: only the range rule speaks.
+            &DriftThresholds {
+                min_values: 10_000,
+                ..DriftThresholds::default()
+            },
+        )
+        .0
+    };
+    assert_eq!(judge(&near, &far), Verdict::Unsure, "one hour out of range");
+    assert_eq!(judge(&far, &near), Verdict::Unsure, "back in range");
+    let verdict = judge(&far, &far);
     let Verdict::Alarm(evidence) = verdict else {
         panic!("{verdict:?}")
     };
