@@ -378,3 +378,158 @@ mod regime_shift {
         monitoring.shutdown().await;
     }
 }
+
+mod stationary {
+    //! Thirty simulated days of three stationary rooms (a daily cycle and noise in every
+    //! input, a model steadily better than persistence) through the monitoring service at its
+    //! default levels: no incident of any kind.
+
+    use std::f64::consts::TAU;
+
+    use edgeops_artifacts::sign;
+    use edgeops_contracts::monitoring::{FeatureReference, FeatureWindow, ModelVersionRef};
+    use edgeops_contracts::{DeviceId, SiteId};
+
+    use super::*;
+    use crate::edge_inference::fixtures::{desired, manifest, put_desired_for, trusted_key};
+
+    const DAYS: i64 = 30;
+    const ROOMS: [&str; 3] = ["room-1", "room-2", "room-3"];
+    /// Rows (forecast origins) per hour: 5-minute bins.
+    const PER_HOUR: i64 = 12;
+
+    /// A small seeded generator (xorshift64*), so the run is the same every time.
+    struct Rng(u64);
+
+    impl Rng {
+        fn uniform(&mut self) -> f64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+        }
+
+        fn normal(&mut self) -> f64 {
+            let (u, v) = (self.uniform().max(1e-12), self.uniform());
+            (-2.0 * u.ln()).sqrt() * (TAU * v).cos()
+        }
+    }
+
+    /// An input with a daily cycle: CO2 (ppm) and temperature (°C) at slot `k` of the day.
+    fn input(feature: &str, slot: i64, rng: &mut Rng) -> f64 {
+        let phase = (slot as f64 / (24 * PER_HOUR) as f64) * TAU;
+        match feature {
+            "co2_ppm" => 700.0 + 250.0 * phase.sin() + 40.0 * rng.normal(),
+            _ => 21.0 + 1.5 * phase.cos() + 0.3 * rng.normal(),
+        }
+    }
+
+    const FEATURES: [&str; 2] = ["co2_ppm", "temperature_c"];
+
+    fn references(rng: &mut Rng) -> Vec<FeatureReference> {
+        FEATURES
+            .iter()
+            .map(|feature| {
+                let values: Vec<f64> = (0..28 * 24 * PER_HOUR)
+                    .map(|slot| input(feature, slot, rng))
+                    .collect();
+                edgeops_features::feature_reference(feature, values).unwrap()
+            })
+            .collect()
+    }
+
+    fn summary(
+        room: &str,
+        hour: i64,
+        references: &[FeatureReference],
+        rng: &mut Rng,
+    ) -> WindowSummary {
+        let mut features = Vec::new();
+        for reference in references {
+            let mut window = FeatureWindow {
+                name: reference.name.clone(),
+                counts: vec![0; reference.edges.len() + 1],
+                below_range: 0,
+                above_range: 0,
+                sum: 0.0,
+                sum_sq: 0.0,
+            };
+            for k in 0..PER_HOUR {
+                let value = input(&reference.name, hour * PER_HOUR + k, rng);
+                window.counts[reference.bin_of(value)] += 1;
+                window.below_range += u64::from(value < reference.min);
+                window.above_range += u64::from(value > reference.max);
+                window.sum += value;
+                window.sum_sq += value * value;
+            }
+            features.push(window);
+        }
+        let mut error = PairedErrorSums::default();
+        for _ in 0..PER_HOUR {
+            // Persistence's error, and the model's at 80 % of it plus its own noise.
+            let persistence = 30.0 * rng.normal();
+            let model = 0.8 * persistence + 10.0 * rng.normal();
+            let (c, b) = (model * model, persistence * persistence);
+            error.judged += 1;
+            error.sum_c += c;
+            error.sum_b += b;
+            error.sum_d_sq += (c - b).powi(2);
+        }
+        let mut made = super::summary("s1", room, hour, 1.0, 1.0);
+        made.models[0].error = error;
+        made.features = features;
+        made.features_of = Some(ModelVersionRef {
+            model: "co2-room".into(),
+            version: 1,
+        });
+        made
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn thirty_days_of_stationary_rooms_raise_no_incident_at_the_default_levels() {
+        let stack = TestStack::start(&[]).await;
+        stack.register_sites(&["s1"]).await;
+        let mut rng = Rng(0x5eed_cafe_f00d_d00d);
+        let references = references(&mut rng);
+        let mut model = manifest(1, b"model");
+        model.model = "co2-room".into();
+        model.reference = references.clone();
+        let model = desired(sign(model, &trusted_key()).unwrap());
+        let site = SiteId::parse("s1").unwrap();
+        for room in ROOMS {
+            put_desired_for(&stack, &site, &DeviceId::parse(room).unwrap(), &model).await;
+        }
+        let mut config = MonitoringConfig::local(stack.hub_url.clone(), stack.database_url.clone());
+        config.offline_after_secs = 365 * 24 * 3600;
+        let monitoring = spawn_monitoring_with(config);
+        let js = stack.hub_js().await;
+        for hour in 0..DAYS * 24 {
+            for room in ROOMS {
+                send(&js, &summary(room, hour, &references, &mut rng)).await;
+            }
+        }
+        let client = MonitoringClient::new(stack.hub_client().await);
+        let week = 7 * 24 * PER_HOUR as u64 * ROOMS.len() as u64;
+        wait_until("every window judged", Duration::from_secs(300), || async {
+            let status = client
+                .status(&StatusRequest::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            let newest = status
+                .versions
+                .first()
+                .map(|v| (v.latest_window, v.windows[2].judged));
+            check(
+                newest == Some((hour(DAYS * 24 - 1), week)),
+                format!("{newest:?}"),
+            )
+        })
+        .await;
+        let events = incident_events(&js).await;
+        assert!(
+            events.is_empty(),
+            "incidents on stationary rooms: {events:#?}"
+        );
+        monitoring.shutdown().await;
+    }
+}
