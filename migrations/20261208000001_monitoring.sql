@@ -61,6 +61,15 @@ CREATE TABLE monitoring.concept_state (
     state jsonb NOT NULL
 );
 
+-- The hub's dead letters as monitoring counted them (by stream sequence, so each once), for
+-- jumps per reason. Pruned after 7 days.
+CREATE TABLE monitoring.dead_letters (
+    stream_sequence bigint      PRIMARY KEY,
+    reason          text        NOT NULL,
+    at              timestamptz NOT NULL
+);
+CREATE INDEX dead_letters_reason_at_idx ON monitoring.dead_letters (reason, at);
+
 -- Incidents as operators list them: a projection of the incident events (rebuilt by replay;
 -- each event applies once, by its id).
 CREATE TABLE monitoring.incidents (

@@ -76,6 +76,23 @@ pub struct GatewayConfig {
     /// Summarize each device's hours (live error, readings, inputs) and send them to the hub.
     #[arg(long, env = "EDGEOPS_GATEWAY_SUMMARIES", default_value_t = true, action = clap::ArgAction::Set)]
     pub summaries: bool,
+    /// Length of a summary window in seconds: whole hours that divide a day. An hour suits
+    /// sensors that report every few minutes; for hourly sensors a day (86400) keeps the
+    /// summaries' share of the uplink small.
+    #[arg(long, env = "EDGEOPS_GATEWAY_SUMMARY_WINDOW_SECS", default_value_t = edgeops_contracts::monitoring::WINDOW_SECS, value_parser = parse_summary_window)]
+    pub summary_window_secs: u32,
+}
+
+/// A summary window: whole hours dividing a day.
+fn parse_summary_window(text: &str) -> Result<u32, String> {
+    let secs: u32 = text.parse().map_err(|e| format!("{e}"))?;
+    if edgeops_contracts::monitoring::is_window_length(secs) {
+        Ok(secs)
+    } else {
+        Err(format!(
+            "{secs} s: a summary window is whole hours that divide a day"
+        ))
+    }
 }
 
 /// Packs of at least this many bytes travel compressed unless configured otherwise: below it,
@@ -113,6 +130,7 @@ impl GatewayConfig {
             forward_forecasts: true,
             compress_from_bytes: DEFAULT_COMPRESS_FROM_BYTES,
             summaries: true,
+            summary_window_secs: edgeops_contracts::monitoring::WINDOW_SECS,
         }
     }
 

@@ -171,6 +171,7 @@ fn start_summaries(
         persistence_horizon_bins: config.persistence_horizon_bins,
         models,
         stats: stats.clone(),
+        window_secs: config.summary_window_secs,
     };
     let forwarder = SummaryForwarder {
         site: site.clone(),

@@ -14,7 +14,7 @@ use edgeops_evaluation::{Forecast as Judged, pair_device};
 use edgeops_features::FeatureSpec;
 
 use super::features::feature_windows;
-use super::window::{WINDOW, at, window_of};
+use super::window::{at, window_of};
 
 /// What the summarizer knows of a model version whose forecasts it judges.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,8 +74,10 @@ pub struct WindowFigures {
     pub features_of: Option<ModelVersionRef>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DeviceState {
+    /// The windows' length in seconds.
+    window: i64,
     windows: BTreeMap<i64, WindowReadings>,
     /// Samples of forecast metrics by time (the first of a timestamp counts, as ingest keeps
     /// it), with their raw sequence.
@@ -84,6 +86,15 @@ pub struct DeviceState {
 }
 
 impl DeviceState {
+    pub fn new(window: i64) -> Self {
+        Self {
+            window,
+            windows: BTreeMap::new(),
+            samples: BTreeMap::new(),
+            forecasts: BTreeMap::new(),
+        }
+    }
+
     /// Counts `reading` into its window if that is still open (starts at or after
     /// `open_from`), and keeps its samples of `targets` from `keep_from` on.
     pub fn observe_reading(
@@ -94,10 +105,10 @@ impl DeviceState {
         (open_from, keep_from): (i64, i64),
     ) {
         let ts = reading.ts.timestamp();
-        if window_of(ts) >= open_from {
+        if window_of(ts, self.window) >= open_from {
             let window = self
                 .windows
-                .entry(window_of(ts))
+                .entry(window_of(ts, self.window))
                 .or_insert_with(|| WindowReadings {
                     first_sequence: sequence,
                     ..WindowReadings::default()
@@ -136,7 +147,7 @@ impl DeviceState {
         forecast: KeptForecast,
         open_from: i64,
     ) {
-        if window_of(forecast.target) < open_from {
+        if window_of(forecast.target, self.window) < open_from {
             return;
         }
         let kept = self.forecasts.entry(key).or_insert_with(|| ModelForecasts {
@@ -156,9 +167,9 @@ impl DeviceState {
         let mut starts: BTreeSet<i64> = self.windows.keys().copied().collect();
         for kept in self.forecasts.values() {
             for (origin, forecast) in &kept.by_origin {
-                starts.insert(window_of(forecast.target));
+                starts.insert(window_of(forecast.target, self.window));
                 if forecast.row.is_some() {
-                    starts.insert(window_of(*origin));
+                    starts.insert(window_of(*origin, self.window));
                 }
             }
         }
@@ -189,7 +200,7 @@ impl DeviceState {
 
     /// The paired error of each model version with a forecast whose target is in the window.
     fn model_windows(&self, start: i64) -> Vec<ModelWindow> {
-        let in_window = |t: i64| (start..start + WINDOW).contains(&t);
+        let in_window = |t: i64| (start..start + self.window).contains(&t);
         let mut models = Vec::new();
         for ((model, version), kept) in &self.forecasts {
             let forecasts: Vec<Judged> = kept
@@ -228,7 +239,7 @@ impl DeviceState {
     /// The serving model's input rows made in the window (origin there), on its reference:
     /// the serving model is the version of the window's latest row.
     fn features(&self, start: i64) -> Option<(ModelVersionRef, Vec<FeatureWindow>)> {
-        let in_window = |o: &i64| (start..start + WINDOW).contains(o);
+        let in_window = |o: &i64| (start..start + self.window).contains(o);
         let (key, kept) = self
             .forecasts
             .iter()
@@ -271,9 +282,10 @@ impl DeviceState {
             *samples = samples.split_off(&keep_from);
         }
         self.samples.retain(|_, s| !s.is_empty());
+        let window = self.window;
         for kept in self.forecasts.values_mut() {
             kept.by_origin
-                .retain(|_, f| window_of(f.target) >= open_from);
+                .retain(|_, f| window_of(f.target, window) >= open_from);
         }
         self.forecasts.retain(|_, kept| !kept.by_origin.is_empty());
     }

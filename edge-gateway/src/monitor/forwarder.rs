@@ -1,14 +1,16 @@
-//! The summary forwarder: sends `SUMMARIES_LOCAL` to the hub (`edgeops.summaries.<site>.<device>`,
-//! stream `SUMMARIES` in domain `hub`) in order from its cursor (`summaries.cursor`), each with
-//! its `Nats-Msg-Id`, waits for the hub's acknowledgements of a batch, then advances the cursor.
-//! While the link is down it retries from the cursor with backoff: nothing is lost.
+//! The summary forwarder: sends `SUMMARIES_LOCAL` to the hub in order from its cursor
+//! (`summaries.cursor`), packed: each batch's summaries travel as one JSON array on the site's
+//! subject (`edgeops.summaries.<site>`, stream `SUMMARIES` in domain `hub`), as a zstd frame when
+//! that is smaller (summaries of one site share most of their text), with
+//! `Nats-Msg-Id = <site>:summaries:<last local sequence>`. It waits for the hub's
+//! acknowledgement, then advances the cursor. While the link is down it retries from the
+//! cursor with backoff: nothing is lost.
 //!
 //! **Once at the hub, whatever the outage.** After a failure (and on start) it first asks the
-//! hub for the last summary of each device it is about to resend: a device's summaries are
-//! stored in order of their windows, so every window up to that one arrived and is skipped. A
+//! hub for the last pack on the site's subject: its id names the last local sequence it
+//! carried, and packs are stored in order, so everything up to it arrived and is skipped. A
 //! retry within the hub's duplicate window is de-duplicated there as well.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -17,7 +19,7 @@ use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::stream::LastRawMessageErrorKind;
 use async_nats::jetstream::{self, Message};
-use edgeops_contracts::monitoring::WindowSummary;
+use edgeops_contracts::compression;
 use edgeops_contracts::{SiteId, streams, subjects};
 use tokio_util::sync::CancellationToken;
 
@@ -54,12 +56,12 @@ enum SendError {
     Cursor(#[from] crate::forward::cursor::CursorError),
 }
 
-/// A summary as it travels: subject, message id and payload.
-struct Outgoing {
+/// Largest pack, as JSON text before compression (the hub takes 1 MiB per message).
+const MAX_PACK_BYTES: usize = 512 * 1024;
+
+/// A stored summary: its local sequence and JSON text.
+struct Stored {
     sequence: u64,
-    subject: String,
-    message_id: String,
-    window_start: i64,
     payload: bytes::Bytes,
 }
 
@@ -108,8 +110,8 @@ impl SummaryForwarder {
             .map_err(|e| local(e.into()))?;
         let mut messages = consumer.messages().await.map_err(|e| local(e.into()))?;
         let mut position = after;
-        // What the hub holds is asked once per device after every (re)start of this loop.
-        let mut on_hub: HashMap<String, i64> = HashMap::new();
+        // What the hub holds is asked once after every (re)start of this loop.
+        let mut on_hub: Option<u64> = None;
         while !shutdown.is_cancelled() {
             let mut count = 0;
             let batch = collect(&mut messages, shutdown, self.shape.linger, None, |_| {
@@ -120,12 +122,7 @@ impl SummaryForwarder {
             .map_err(|e| (position, SendError::Local(e)))?;
             let Some(last) = batch.last() else { continue };
             let last_sequence = sequence_of(last).map_err(|e| (position, SendError::Local(e)))?;
-            let mut outgoing = Vec::with_capacity(batch.len());
-            for message in &batch {
-                if let Some(summary) = self.outgoing(message) {
-                    outgoing.push(summary);
-                }
-            }
+            let outgoing: Vec<Stored> = batch.iter().filter_map(|m| self.stored(m)).collect();
             let sent = self
                 .send(outgoing, &mut on_hub)
                 .await
@@ -140,61 +137,59 @@ impl SummaryForwarder {
         Ok(position)
     }
 
-    /// A stored summary as it travels; one that does not decode (only a hand-made message on
-    /// the summary subjects can be one) is logged and passed over.
-    fn outgoing(&self, message: &Message) -> Option<Outgoing> {
+    /// A stored summary; one that is not JSON (only a hand-made message on the summary
+    /// subjects can be one) is logged and passed over.
+    fn stored(&self, message: &Message) -> Option<Stored> {
         let sequence = message.info().ok()?.stream_sequence;
-        match serde_json::from_slice::<WindowSummary>(&message.payload) {
-            Ok(summary) => Some(Outgoing {
-                sequence,
-                subject: subjects::hub_summary(&self.site, &summary.device),
-                message_id: summary.message_id(),
-                window_start: summary.window_start.timestamp(),
-                payload: message.payload.clone(),
-            }),
-            Err(err) => {
-                tracing::error!(site = %self.site, sequence, error = %err, "not a window summary; passed over");
-                None
-            }
+        if serde_json::from_slice::<serde_json::Value>(&message.payload).is_err() {
+            tracing::error!(site = %self.site, sequence, "not a window summary; passed over");
+            return None;
         }
+        Some(Stored {
+            sequence,
+            payload: message.payload.clone(),
+        })
     }
 
-    /// Publishes what the hub does not hold yet, pipelined, then awaits every
-    /// acknowledgement; returns how many were sent.
+    /// Publishes, in packs, what the hub does not hold yet, then awaits every
+    /// acknowledgement; returns how many summaries were sent.
     async fn send(
         &self,
-        outgoing: Vec<Outgoing>,
-        on_hub: &mut HashMap<String, i64>,
+        outgoing: Vec<Stored>,
+        on_hub: &mut Option<u64>,
     ) -> Result<usize, SendError> {
-        let mut acks = Vec::with_capacity(outgoing.len());
-        let mut bytes = 0u64;
-        for summary in outgoing {
-            if !on_hub.contains_key(&summary.subject) {
-                let stored = self.last_on_hub(&summary.subject).await?;
-                on_hub.insert(summary.subject.clone(), stored);
-            }
-            if on_hub
-                .get(&summary.subject)
-                .is_some_and(|stored| summary.window_start <= *stored)
-            {
-                tracing::info!(site = %self.site, sequence = summary.sequence, message_id = %summary.message_id, "summary already on the hub; not resent");
-                continue;
-            }
-            bytes += (summary.payload.len() + id_header_bytes(&summary.message_id)) as u64;
+        let subject = subjects::hub_summaries_of_site(&self.site);
+        let stored = match *on_hub {
+            Some(stored) => stored,
+            None => self.last_on_hub(&subject).await?,
+        };
+        let fresh: Vec<Stored> = outgoing
+            .into_iter()
+            .filter(|s| s.sequence > stored)
+            .collect();
+        let (mut acks, mut bytes, mut sent) = (Vec::new(), 0u64, 0usize);
+        for pack in packs(&fresh) {
+            let Some(last) = pack.last() else { continue };
+            let message_id = pack_message_id(&self.site, last.sequence);
+            let payload = compression::compress_if_smaller(json_array(pack));
+            bytes += (payload.len() + id_header_bytes(&message_id)) as u64;
             let publish = PublishMessage::build()
-                .payload(summary.payload)
-                .message_id(summary.message_id.as_str());
+                .payload(payload.into())
+                .message_id(message_id.as_str());
             let ack = self
                 .hub
-                .send_publish(summary.subject.clone(), publish)
+                .send_publish(subject.clone(), publish)
                 .await
                 .map_err(|e| SendError::Hub(e.into()))?;
-            on_hub.insert(summary.subject, summary.window_start);
             acks.push(ack);
+            sent += pack.len();
+            *on_hub = Some(last.sequence);
         }
-        let sent = acks.len();
         for ack in acks {
             ack.await.map_err(|e| SendError::Hub(e.into()))?;
+        }
+        if on_hub.is_none() {
+            *on_hub = Some(stored);
         }
         self.stats
             .forwarded_bytes
@@ -205,22 +200,59 @@ impl SummaryForwarder {
         Ok(sent)
     }
 
-    /// The window start of the last summary the hub holds on `subject` (`i64::MIN`: none).
-    async fn last_on_hub(&self, subject: &str) -> Result<i64, SendError> {
+    /// The last local sequence the hub holds a pack up to (0: none).
+    async fn last_on_hub(&self, subject: &str) -> Result<u64, SendError> {
         let stream = self
             .hub_api
             .get_stream_no_info(streams::HUB_SUMMARIES)
             .await
             .map_err(|e| SendError::Hub(e.into()))?;
         match stream.get_last_raw_message_by_subject(subject).await {
-            Ok(message) => Ok(serde_json::from_slice::<WindowSummary>(&message.payload)
-                .map_or(i64::MIN, |s| s.window_start.timestamp())),
-            Err(err) if matches!(err.kind(), LastRawMessageErrorKind::NoMessageFound) => {
-                Ok(i64::MIN)
-            }
+            Ok(message) => Ok(message
+                .headers
+                .get("Nats-Msg-Id")
+                .and_then(|id| id.as_str().rsplit(':').next()?.parse().ok())
+                .unwrap_or(0)),
+            Err(err) if matches!(err.kind(), LastRawMessageErrorKind::NoMessageFound) => Ok(0),
             Err(err) => Err(SendError::Hub(err.into())),
         }
     }
+}
+
+/// The id of a pack whose last summary is local sequence `last`.
+fn pack_message_id(site: &SiteId, last: u64) -> String {
+    format!("{site}:summaries:{last}")
+}
+
+/// Consecutive summaries cut into packs of at most [`MAX_PACK_BYTES`] of JSON.
+fn packs(summaries: &[Stored]) -> Vec<&[Stored]> {
+    let mut packs = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, summary) in summaries.iter().enumerate() {
+        if i > start && bytes + summary.payload.len() + 1 > MAX_PACK_BYTES {
+            packs.push(&summaries[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += summary.payload.len() + 1;
+    }
+    if start < summaries.len() {
+        packs.push(&summaries[start..]);
+    }
+    packs
+}
+
+/// `[s1,s2,...]` from the summaries' own JSON texts.
+fn json_array(pack: &[Stored]) -> Vec<u8> {
+    let mut text = Vec::with_capacity(pack.iter().map(|s| s.payload.len() + 1).sum::<usize>() + 2);
+    text.push(b'[');
+    for (i, summary) in pack.iter().enumerate() {
+        if i > 0 {
+            text.push(b',');
+        }
+        text.extend_from_slice(&summary.payload);
+    }
+    text.push(b']');
+    text
 }
 
 /// The bytes a `Nats-Msg-Id` header adds on the uplink.

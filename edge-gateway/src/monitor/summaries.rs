@@ -20,7 +20,7 @@ use edgeops_contracts::{DeviceId, Reading, SiteId};
 use serde::{Deserialize, Serialize};
 
 use super::device::{DeviceState, KeptForecast, ModelInfo};
-use super::window::{EmissionRule, WINDOW, at, window_of};
+use super::window::{EmissionRule, at, window_of};
 
 /// Where a restarted summarizer resumes, saved after each emission: re-reading both local
 /// streams after these sequences, with the clocks and the watermark as saved, rebuilds every
@@ -99,7 +99,8 @@ impl Summaries {
 
     /// The start of the earliest open window (the one holding the watermark).
     fn open_from(&self) -> i64 {
-        self.emitted_through.map_or(i64::MIN, window_of)
+        self.emitted_through
+            .map_or(i64::MIN, |t| window_of(t, self.rule.window_secs))
     }
 
     fn keep_from(&self) -> i64 {
@@ -127,7 +128,7 @@ impl Summaries {
         let bounds = (self.open_from(), self.keep_from());
         self.devices
             .entry(reading.device.clone())
-            .or_default()
+            .or_insert_with(|| DeviceState::new(self.rule.window_secs))
             .observe_reading(sequence, reading, &self.targets, bounds);
     }
 
@@ -159,7 +160,7 @@ impl Summaries {
         let open_from = self.open_from();
         self.devices
             .entry(forecast.device.clone())
-            .or_default()
+            .or_insert_with(|| DeviceState::new(self.rule.window_secs))
             .observe_forecast(
                 (name.clone(), version),
                 model,
@@ -186,7 +187,7 @@ impl Summaries {
         let mut due: Vec<(i64, DeviceId)> = Vec::new();
         for (device, state) in &self.devices {
             for start in state.windows() {
-                if start >= open_from && start + WINDOW <= watermark {
+                if start >= open_from && start + self.rule.window_secs <= watermark {
                     due.push((start, device.clone()));
                 }
             }
@@ -214,7 +215,7 @@ impl Summaries {
             site: self.site.clone(),
             device: device.clone(),
             window_start: at(start),
-            window_secs: WINDOW_SECS,
+            window_secs: u32::try_from(self.rule.window_secs).unwrap_or(WINDOW_SECS),
             readings: figures.readings,
             last_reading_at: figures.last_reading_at.map(at),
             stuck_metrics: figures.stuck_metrics,

@@ -54,6 +54,8 @@ pub struct Summarizer {
     pub models: Option<Arc<ModelTable>>,
     /// Counts summaries stored (and stores found duplicate).
     pub stats: Arc<ForwarderStats>,
+    /// The windows' length in seconds.
+    pub window_secs: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +97,7 @@ impl Summarizer {
         let rule = EmissionRule {
             settle_secs: settle_secs(&self.default_spec),
             wait_for_forecasts: self.models.is_some(),
+            window_secs: i64::from(self.window_secs),
         };
         let margin = margin_secs(&self.default_spec, self.persistence_horizon_bins);
         let targets = [self.default_spec.target.clone()].into();

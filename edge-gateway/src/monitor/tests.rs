@@ -79,9 +79,14 @@ fn fresh() -> Summaries {
 }
 
 fn resumed(checkpoint: Checkpoint) -> Summaries {
+    resumed_with(checkpoint, 3_600)
+}
+
+fn resumed_with(checkpoint: Checkpoint, window_secs: i64) -> Summaries {
     let rule = EmissionRule {
         settle_secs: settle_secs(&spec()),
         wait_for_forecasts: true,
+        window_secs,
     };
     let mut summaries = Summaries::resume(
         site(),
@@ -105,11 +110,12 @@ fn feed(summaries: &mut Summaries, m: i64, model: &Arc<ModelInfo>) -> Vec<Window
 
 #[test]
 fn windows_are_hours_and_the_watermark_waits_for_settling_and_forecasts() {
-    assert_eq!(window_of(T0 + 3_599), T0);
-    assert_eq!(window_of(T0 - 1), T0 - 3_600);
+    assert_eq!(window_of(T0 + 3_599, 3_600), T0);
+    assert_eq!(window_of(T0 - 1, 3_600), T0 - 3_600);
     let rule = EmissionRule {
         settle_secs: 1_200,
         wait_for_forecasts: true,
+        window_secs: 3_600,
     };
     assert_eq!(rule.watermark(None, Some(T0), true), None);
     assert_eq!(rule.watermark(Some(T0), Some(T0), false), Some(T0 - 1_200));
@@ -119,7 +125,7 @@ fn windows_are_hours_and_the_watermark_waits_for_settling_and_forecasts() {
     );
     assert_eq!(rule.watermark(Some(T0), None, true), Some(T0 - 1_200));
     assert_eq!(rule.watermark(Some(T0), None, false), None);
-    assert_eq!(window_of(i64::MIN), i64::MIN);
+    assert_eq!(window_of(i64::MIN, 3_600), i64::MIN);
     let without = EmissionRule {
         wait_for_forecasts: false,
         ..rule
@@ -279,5 +285,23 @@ fn a_late_reading_of_an_emitted_window_is_not_counted_again_and_persistence_is_n
         later
             .iter()
             .all(|s| s.models.iter().all(|m| m.version == 1))
+    );
+}
+
+#[test]
+fn longer_windows_hold_every_hour_of_their_span_and_say_their_length() {
+    let model = info(Vec::new());
+    let mut summaries = resumed_with(Checkpoint::default(), 3 * 3_600);
+    let mut emitted = Vec::new();
+    for m in 0..(6 * 60 + 30) {
+        emitted.extend(feed(&mut summaries, m, &model));
+    }
+    let starts: Vec<i64> = emitted.iter().map(|s| s.window_start.timestamp()).collect();
+    assert_eq!(starts, [T0, T0 + 3 * 3_600], "two windows of three hours");
+    assert!(emitted.iter().all(|s| s.window_secs == 3 * 3_600));
+    assert_eq!(emitted[1].readings, 180);
+    assert_eq!(
+        emitted[1].models[0].error.judged, 36,
+        "three hours of 5-minute targets"
     );
 }

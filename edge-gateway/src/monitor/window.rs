@@ -4,12 +4,12 @@ use chrono::{DateTime, Utc};
 use edgeops_contracts::monitoring::WINDOW_SECS;
 use edgeops_features::FeatureSpec;
 
-/// A window's length in seconds.
+/// The default window length in seconds: an hour (see `--summary-window-secs`).
 pub const WINDOW: i64 = WINDOW_SECS as i64;
 
-/// The start (unix seconds) of the window holding `ts`.
-pub fn window_of(ts: i64) -> i64 {
-    ts.saturating_sub(ts.rem_euclid(WINDOW))
+/// The start (unix seconds) of the window of `length` seconds holding `ts`.
+pub fn window_of(ts: i64, length: i64) -> i64 {
+    ts.saturating_sub(ts.rem_euclid(length.max(1)))
 }
 
 pub fn at(secs: i64) -> DateTime<Utc> {
@@ -33,6 +33,8 @@ pub fn at(secs: i64) -> DateTime<Utc> {
 pub struct EmissionRule {
     pub settle_secs: i64,
     pub wait_for_forecasts: bool,
+    /// The windows' length in seconds.
+    pub window_secs: i64,
 }
 
 impl EmissionRule {

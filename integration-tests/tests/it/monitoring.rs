@@ -533,3 +533,45 @@ mod stationary {
         monitoring.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn a_jump_in_dead_letters_of_one_reason_is_one_data_quality_incident() {
+    let stack = TestStack::start(&[]).await;
+    stack.register_sites(&["s1"]).await;
+    let mut config = MonitoringConfig::local(stack.hub_url.clone(), stack.database_url.clone());
+    config.offline_after_secs = 365 * 24 * 3600;
+    let monitoring = spawn_monitoring_with(config);
+    let js = stack.hub_js().await;
+    // Two stray ones are no jump; twenty-five in a row are.
+    for _ in 0..25 {
+        send_raw(&js, "edgeops.summaries.s1.room-1", b"not json".to_vec()).await;
+    }
+    wait_for_dead_letters(&js, streams::DEAD_LETTERS, 25).await;
+    let events = wait_for_incident_events(&js, 1).await;
+    assert_eq!(
+        events,
+        [(
+            "edgeops.events.monitor.dlq.invalid_json.quality".to_owned(),
+            "monitoring.data_quality".to_owned()
+        )]
+    );
+    let client = MonitoringClient::new(stack.hub_client().await);
+    let open = wait_until(
+        "the incident projected",
+        Duration::from_secs(30),
+        || async {
+            let open = client
+                .incidents(&IncidentsRequest {
+                    open_only: true,
+                    limit: None,
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            check(open.len() == 1, format!("{open:?}")).map(|d| d.map(|()| open.clone()))
+        },
+    )
+    .await;
+    assert_eq!(open[0].evidence[0].statistic, "dead_letters_per_hour");
+    assert!(open[0].evidence[0].value >= 20.0, "{open:?}");
+    monitoring.shutdown().await;
+}

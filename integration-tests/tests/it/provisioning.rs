@@ -88,10 +88,11 @@ async fn a_site_topology_is_provisioned_in_the_sites_own_domain() {
         vec![
             "stream:READINGS_LOCAL",
             "stream:REDUCED_LOCAL",
+            "stream:SUMMARIES_LOCAL",
             "stream:DEAD_LETTERS_LOCAL",
             "kv:edgeops_gateway"
         ],
-        "the raw stream, what the reduction lets through, the gateway's dead letters and its state"
+        "the raw stream, what the reduction lets through, the window summaries to send, the gateway's dead letters and its state"
     );
     assert!(
         provision(&local, &site_topology(&site, &settings))

@@ -57,7 +57,25 @@ async fn wait_for_local_summaries(leaf: &async_nats::Client, expected: usize) {
     .await;
 }
 
-/// The hub's summaries with their message ids, once it holds `expected` (fails on more).
+/// The summaries inside the hub's packs, each with its pack's message id, in order.
+async fn hub_summaries(stack: &TestStack) -> Vec<(WindowSummary, String)> {
+    let mut out = Vec::new();
+    for (subject, payload, id) in stack.hub_messages_with_ids(streams::HUB_SUMMARIES).await {
+        assert_eq!(
+            subject,
+            format!("edgeops.summaries.{SITE}"),
+            "packed per site"
+        );
+        // The harness names the stream sequence after the id.
+        let id = id.split(" (").next().unwrap_or_default().to_owned();
+        let text = edgeops_contracts::compression::decompressed(&payload, 1 << 20).unwrap();
+        let pack: Vec<WindowSummary> = serde_json::from_slice(&text).unwrap();
+        out.extend(pack.into_iter().map(|summary| (summary, id.clone())));
+    }
+    out
+}
+
+/// The hub's summaries with their packs' message ids, once it holds `expected` (fails on more).
 async fn wait_for_hub_summaries(
     stack: &TestStack,
     expected: usize,
@@ -66,7 +84,7 @@ async fn wait_for_hub_summaries(
         &format!("{expected} summaries on the hub"),
         Duration::from_secs(90),
         || async {
-            let n = stack.hub_messages(streams::HUB_SUMMARIES).await.len();
+            let n = hub_summaries(stack).await.len();
             assert!(
                 n <= expected,
                 "{n} summaries on the hub, expected {expected}"
@@ -75,16 +93,7 @@ async fn wait_for_hub_summaries(
         },
     )
     .await;
-    stack
-        .hub_messages_with_ids(streams::HUB_SUMMARIES)
-        .await
-        .into_iter()
-        .map(|(_, payload, id)| {
-            // The harness names the stream sequence after the id.
-            let id = id.split(" (").next().unwrap_or_default().to_owned();
-            (serde_json::from_slice(&payload).unwrap(), id)
-        })
-        .collect()
+    hub_summaries(stack).await
 }
 
 /// The device's CO2 samples as the hub holds them (forward-all: every reading).
@@ -174,18 +183,21 @@ async fn summaries_made_offline_reach_the_hub_once_agree_with_the_full_data_and_
     let at_site = local_summaries(&leaf).await;
     let starts: Vec<DateTime<Utc>> = at_site.iter().map(|s| s.window_start).collect();
     assert_eq!(starts, (0..4).map(|h| minute(h * 60)).collect::<Vec<_>>());
-    assert!(
-        stack.hub_messages(streams::HUB_SUMMARIES).await.is_empty(),
-        "the link is cut"
-    );
+    assert!(hub_summaries(&stack).await.is_empty(), "the link is cut");
 
     stack.restore_uplink(SITE);
     let on_hub = wait_for_hub_summaries(&stack, 4).await;
-    let ids: BTreeSet<&String> = on_hub.iter().map(|(_, id)| id).collect();
-    assert_eq!(ids.len(), 4, "once each");
-    for ((summary, id), made) in on_hub.iter().zip(&at_site) {
+    let windows: BTreeSet<String> = on_hub.iter().map(|(s, _)| s.message_id()).collect();
+    assert_eq!(windows.len(), 4, "once each");
+    let packs: BTreeSet<&String> = on_hub.iter().map(|(_, id)| id).collect();
+    assert!(
+        packs
+            .iter()
+            .all(|id| id.starts_with(&format!("{SITE}:summaries:"))),
+        "{packs:?}"
+    );
+    for ((summary, _), made) in on_hub.iter().zip(&at_site) {
         assert_eq!(summary, made);
-        assert_eq!(*id, summary.message_id());
     }
     assert!(stats.summaries_forwarded.load(Ordering::Relaxed) >= 4);
 

@@ -59,6 +59,20 @@ pub struct MonitoringConfig {
         default_value_t = 200
     )]
     pub drift_min_values: u64,
+    /// Dead letters of one reason in an hour that make a jump: at least this many...
+    #[arg(
+        long,
+        env = "EDGEOPS_MONITORING_DEAD_LETTER_JUMP_MIN",
+        default_value_t = 20
+    )]
+    pub dead_letter_jump_min: u64,
+    /// ...and this many times the hourly mean of the day before (plus one).
+    #[arg(
+        long,
+        env = "EDGEOPS_MONITORING_DEAD_LETTER_JUMP_FACTOR",
+        default_value_t = 5.0
+    )]
+    pub dead_letter_jump_factor: f64,
     /// Seconds after a recovery during which the same incident does not open again.
     #[arg(long, env = "EDGEOPS_MONITORING_COOL_DOWN_SECS", default_value_t = 6 * 3600)]
     pub cool_down_secs: i64,
@@ -83,6 +97,8 @@ impl MonitoringConfig {
             drift_psi: levels.drift.psi,
             drift_wasserstein: levels.drift.wasserstein,
             drift_min_values: levels.drift.min_values,
+            dead_letter_jump_min: levels.dead_letter_jump_min,
+            dead_letter_jump_factor: levels.dead_letter_jump_factor,
         }
     }
 
@@ -101,6 +117,8 @@ impl MonitoringConfig {
                 wasserstein: self.drift_wasserstein,
                 min_values: self.drift_min_values,
             },
+            dead_letter_jump_min: self.dead_letter_jump_min,
+            dead_letter_jump_factor: self.dead_letter_jump_factor,
         }
     }
 }

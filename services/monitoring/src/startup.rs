@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use edgeops_bus::topology::{MONITORING_PROJECTION_CONSUMER, MONITORING_SUMMARIES_CONSUMER};
+use edgeops_bus::topology::{
+    MONITORING_DEAD_LETTERS_CONSUMER, MONITORING_PROJECTION_CONSUMER, MONITORING_SUMMARIES_CONSUMER,
+};
 use edgeops_bus::{ConsumerRunner, RunnerConfig};
 use edgeops_contracts::streams;
 use edgeops_eventsourcing::{ProjectionConsumer, RebuildReport};
@@ -14,6 +16,7 @@ use edgeops_service_host::Host;
 
 use crate::SERVICE_NAME;
 use crate::config::MonitoringConfig;
+use crate::handlers::dead_letters::DeadLettersHandler;
 use crate::handlers::incidents::Incidents;
 use crate::handlers::projection::IncidentsProjection;
 use crate::handlers::references::References;
@@ -56,6 +59,15 @@ pub async fn run(
             references: References::new(host.client().clone(), desired),
             levels: levels.clone(),
             metrics: Metrics::default(),
+        },
+    ));
+    host.consume(ConsumerRunner::new(
+        js.clone(),
+        runner(streams::DEAD_LETTERS, MONITORING_DEAD_LETTERS_CONSUMER, 100),
+        DeadLettersHandler {
+            pool: pool.clone(),
+            incidents: incidents.clone(),
+            levels: levels.clone(),
         },
     ));
     host.consume(ConsumerRunner::new(

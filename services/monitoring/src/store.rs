@@ -276,3 +276,55 @@ pub async fn save_concept_state(
     .await?;
     Ok(())
 }
+
+/// Counts one dead letter once (by its stream sequence); prunes those older than a week.
+pub async fn count_dead_letter(
+    pool: &PgPool,
+    stream_sequence: u64,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO monitoring.dead_letters (stream_sequence, reason, at) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(stream_sequence as i64)
+    .bind(reason)
+    .bind(at)
+    .execute(pool)
+    .await?;
+    sqlx::query("DELETE FROM monitoring.dead_letters WHERE at < $1")
+        .bind(at - Duration::days(7))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Dead letters of `reason` in the hour ending at `end`, and the hourly mean of the day before.
+pub async fn dead_letter_rates(
+    pool: &PgPool,
+    reason: &str,
+    end: DateTime<Utc>,
+) -> Result<(u64, f64), sqlx::Error> {
+    let hour = end - Duration::hours(1);
+    let (this_hour, day_before): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE at >= $2 AND at < $3),
+                count(*) FILTER (WHERE at >= $2 - interval '24 hours' AND at < $2)
+         FROM monitoring.dead_letters WHERE reason = $1",
+    )
+    .bind(reason)
+    .bind(hour)
+    .bind(end)
+    .fetch_one(pool)
+    .await?;
+    Ok((this_hour.max(0) as u64, day_before.max(0) as f64 / 24.0))
+}
+
+/// The reasons with dead letters in the last two days.
+pub async fn recent_dead_letter_reasons(pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT reason FROM monitoring.dead_letters WHERE at > now() - interval '2 days'",
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -61,6 +61,8 @@ pub const DEPLOYMENT_PROJECTION_CONSUMER: &str = "deployment-projection";
 pub const MONITORING_SUMMARIES_CONSUMER: &str = "monitoring-summaries";
 /// The durable consumer that writes monitoring's incidents projection in Postgres.
 pub const MONITORING_PROJECTION_CONSUMER: &str = "monitoring-projection";
+/// The durable consumer through which monitoring counts the hub's dead letters per reason.
+pub const MONITORING_DEAD_LETTERS_CONSUMER: &str = "monitoring-dead-letters";
 
 pub fn hub_topology(settings: &HubSettings) -> Topology {
     Topology {
@@ -227,6 +229,15 @@ pub fn hub_topology(settings: &HubSettings) -> Topology {
                 description:
                     "monitoring: gateways' window summaries into live error, drift and quality"
                         .into(),
+            },
+            ConsumerSpec {
+                stream: streams::DEAD_LETTERS.into(),
+                durable: MONITORING_DEAD_LETTERS_CONSUMER.into(),
+                filter_subject: subjects::all_dead_letters(),
+                ack_wait: Duration::from_secs(30),
+                max_deliver: 6,
+                max_ack_pending: 1_000,
+                description: "monitoring: count dead letters per reason, for jumps".into(),
             },
             ConsumerSpec {
                 stream: streams::EVENTS.into(),

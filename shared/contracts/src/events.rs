@@ -64,6 +64,7 @@ pub fn upcasters() -> Upcasters {
         .current(IncidentKind::PerformanceDegraded.event_type(), 1)
         .current(IncidentKind::DeviceSilent.event_type(), 1)
         .current(IncidentKind::SiteOffline.event_type(), 1)
+        .current(IncidentKind::DataQuality.event_type(), 1)
         .current(
             IncidentRecovered::EVENT_TYPE,
             IncidentRecovered::SCHEMA_VERSION,

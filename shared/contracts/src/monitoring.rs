@@ -14,8 +14,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::{DeviceId, SiteId};
 
-/// Length of a summary window: one hour of target time.
+/// Length of a summary window by default: one hour of target time. A gateway may use longer
+/// windows (whole hours dividing a day, see [`is_window_length`]) for slow sensors.
 pub const WINDOW_SECS: u32 = 3_600;
+
+/// Whether `secs` is a summary window's length: whole hours that divide a day.
+pub fn is_window_length(secs: u32) -> bool {
+    secs > 0 && secs.is_multiple_of(WINDOW_SECS) && 86_400u32.is_multiple_of(secs)
+}
 
 /// Quantile cut points a reference records per feature: the deciles (9 interior edges, so 10
 /// bins of 10 % of the training rows each).
@@ -188,6 +194,8 @@ pub enum IncidentKind {
     PerformanceDegraded,
     DeviceSilent,
     SiteOffline,
+    /// A stuck sensor, or a jump in dead letters of one reason.
+    DataQuality,
 }
 
 impl IncidentKind {
@@ -198,6 +206,7 @@ impl IncidentKind {
             IncidentKind::PerformanceDegraded => "monitoring.performance_degraded",
             IncidentKind::DeviceSilent => "monitoring.device_silent",
             IncidentKind::SiteOffline => "monitoring.site_offline",
+            IncidentKind::DataQuality => "monitoring.data_quality",
         }
     }
 }

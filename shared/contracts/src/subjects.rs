@@ -217,6 +217,18 @@ pub fn hub_summary(site: &SiteId, device: &DeviceId) -> String {
     format!("{SUMMARIES}.{site}.{device}")
 }
 
+/// Where a gateway sends its site's window summaries to the hub, packed (a JSON array, as a
+/// zstd frame when that is smaller).
+pub fn hub_summaries_of_site(site: &SiteId) -> String {
+    format!("{SUMMARIES}.{site}")
+}
+
+/// The site a hub summary pack subject names.
+pub fn parse_summary_pack_subject(subject: &str) -> Option<SiteId> {
+    let site = subject.strip_prefix(SUMMARIES)?.strip_prefix('.')?;
+    SiteId::parse(site).ok()
+}
+
 /// Every window summary at the hub (the hub stream's filter).
 pub fn all_hub_summaries() -> String {
     format!("{SUMMARIES}.>")

@@ -42,6 +42,7 @@ impl DomainEvent for IncidentEvent {
             IncidentKind::PerformanceDegraded,
             IncidentKind::DeviceSilent,
             IncidentKind::SiteOffline,
+            IncidentKind::DataQuality,
         ];
         Ok(match event_type {
             DriftDetected::EVENT_TYPE => IncidentEvent::Drift(serde_json::from_value(data)?),

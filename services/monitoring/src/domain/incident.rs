@@ -111,7 +111,7 @@ fn opened(observation: Observation, evidence: Vec<Evidence>) -> IncidentEvent {
         incident: Uuid::now_v7(),
         kind: observation.kind,
         scope: scope.key(),
-        site: Some(scope.site().clone()),
+        site: scope.site().cloned(),
         device: scope.device().cloned(),
         model: scope.model().map(|(model, _)| model.to_owned()),
         version: scope.model().map(|(_, version)| version),

@@ -35,6 +35,10 @@ pub struct Levels {
     /// When a feature's inputs drifted (PSI and Wasserstein both past theirs); a drift closes
     /// once every judged feature is below half of either.
     pub drift: DriftThresholds,
+    /// Dead letters of one reason in an hour that make a jump: at least this many...
+    pub dead_letter_jump_min: u64,
+    /// ...and this many times the hourly mean of the day before (plus one).
+    pub dead_letter_jump_factor: f64,
 }
 
 impl Default for Levels {
@@ -49,6 +53,8 @@ impl Default for Levels {
             cool_down: Duration::hours(6),
             drift_windows: 24,
             drift: DriftThresholds::default(),
+            dead_letter_jump_min: 20,
+            dead_letter_jump_factor: 5.0,
         }
     }
 }
@@ -123,6 +129,65 @@ pub fn with_concept_drift(
     match skill {
         Verdict::Clear(_) if !detector.quiet() => Verdict::Unsure,
         other => other,
+    }
+}
+
+/// A stuck sensor: metrics whose every reading in the window had one value.
+pub fn stuck(
+    stuck_metrics: &[String],
+    span: (DateTime<Utc>, DateTime<Utc>),
+    readings: u64,
+) -> Verdict {
+    let evidence = vec![Evidence {
+        statistic: "stuck_metrics".into(),
+        value: stuck_metrics.len() as f64,
+        threshold: 0.0,
+        window_start: span.0,
+        window_end: span.1,
+        samples: readings,
+        reference_samples: 0,
+        reference: format!(
+            "at least {} readings of one value",
+            edgeops_contracts::monitoring::STUCK_MIN_READINGS
+        ),
+        features: stuck_metrics.to_vec(),
+    }];
+    if stuck_metrics.is_empty() {
+        Verdict::Clear(evidence)
+    } else {
+        Verdict::Alarm(evidence)
+    }
+}
+
+/// A jump in the hub's dead letters of one reason: `this_hour` against the hourly mean of the
+/// day before. It alarms at `max(min, factor × (mean + 1))` and clears below a fifth of that.
+pub fn dead_letter_jump(
+    this_hour: u64,
+    day_before_mean: f64,
+    span: (DateTime<Utc>, DateTime<Utc>),
+    levels: &Levels,
+) -> Verdict {
+    let alarm = (levels.dead_letter_jump_factor * (day_before_mean + 1.0))
+        .max(levels.dead_letter_jump_min as f64);
+    let evidence = |threshold| {
+        vec![Evidence {
+            statistic: "dead_letters_per_hour".into(),
+            value: this_hour as f64,
+            threshold,
+            window_start: span.0,
+            window_end: span.1,
+            samples: this_hour,
+            reference_samples: (day_before_mean * 24.0).round() as u64,
+            reference: format!("{day_before_mean:.1} an hour over the day before"),
+            features: Vec::new(),
+        }]
+    };
+    if this_hour as f64 >= alarm {
+        Verdict::Alarm(evidence(alarm))
+    } else if (this_hour as f64) < alarm / 5.0 {
+        Verdict::Clear(evidence(alarm / 5.0))
+    } else {
+        Verdict::Unsure
     }
 }
 

@@ -18,6 +18,8 @@ pub enum Scope {
     Device { site: SiteId, device: DeviceId },
     /// A site's link (offline).
     Site { site: SiteId },
+    /// The hub's dead letters of one reason (a jump in them).
+    DeadLetters { reason: String },
 }
 
 impl Scope {
@@ -33,6 +35,7 @@ impl Scope {
             } => format!("device.{site}.{device}.{model}.v{version}"),
             Scope::Device { site, device } => format!("data.{site}.{device}"),
             Scope::Site { site } => format!("site.{site}"),
+            Scope::DeadLetters { reason } => format!("dlq.{reason}"),
         }
     }
 
@@ -43,22 +46,24 @@ impl Scope {
             IncidentKind::PerformanceDegraded => "performance",
             IncidentKind::DeviceSilent => "silent",
             IncidentKind::SiteOffline => "offline",
+            IncidentKind::DataQuality => "quality",
         };
         format!("{}.{kind}", self.key())
     }
 
-    pub fn site(&self) -> &SiteId {
+    pub fn site(&self) -> Option<&SiteId> {
         match self {
             Scope::DeviceModel { site, .. } | Scope::Device { site, .. } | Scope::Site { site } => {
-                site
+                Some(site)
             }
+            Scope::DeadLetters { .. } => None,
         }
     }
 
     pub fn device(&self) -> Option<&DeviceId> {
         match self {
             Scope::DeviceModel { device, .. } | Scope::Device { device, .. } => Some(device),
-            Scope::Site { .. } => None,
+            Scope::Site { .. } | Scope::DeadLetters { .. } => None,
         }
     }
 

@@ -6,16 +6,16 @@
 use async_nats::jetstream::Message;
 use async_nats::jetstream::kv;
 use chrono::{Duration, Utc};
-use edgeops_bus::{BatchHandler, Outcome};
+use edgeops_bus::{BatchHandler, Outcome, RefusedReading};
 use edgeops_contracts::monitoring::{IncidentKind, WindowSummary};
-use edgeops_contracts::{RejectCode, Rejection};
+use edgeops_contracts::{RejectCode, Rejection, subjects};
 use sqlx::PgPool;
 
 use super::incidents::Incidents;
 use super::references::References;
 use crate::domain::concept::Step;
 use crate::domain::judge::{self, Levels};
-use crate::domain::summary::read_summary;
+use crate::domain::summary::{read_pack, read_summary};
 use crate::domain::{Observation, RetrainHint, Scope, Verdict};
 use crate::metrics::Metrics;
 use crate::store::{self, ErrorQuery};
@@ -40,14 +40,55 @@ impl BatchHandler for SummariesHandler {
 }
 
 impl SummariesHandler {
+    /// A site's pack (`edgeops.summaries.<site>`, as gateways send them) or one summary
+    /// (`edgeops.summaries.<site>.<device>`).
     async fn handle_one(&self, message: &Message) -> Outcome {
-        let summary = match read_summary(message.subject.as_str(), &message.payload) {
-            Ok(summary) => summary,
+        let subject = message.subject.as_str();
+        if subjects::parse_summary_pack_subject(subject).is_none() {
+            return match read_summary(subject, &message.payload) {
+                Ok(summary) => self.handle_summary(summary).await,
+                Err(rejection) => {
+                    self.metrics.summary("rejected");
+                    Outcome::Reject(rejection)
+                }
+            };
+        }
+        let items = match read_pack(subject, &message.payload) {
+            Ok(items) => items,
             Err(rejection) => {
                 self.metrics.summary("rejected");
                 return Outcome::Reject(rejection);
             }
         };
+        let mut refused = Vec::new();
+        for (pack_index, (item, read)) in items.into_iter().enumerate() {
+            let outcome = match read {
+                Ok(summary) => self.handle_summary(summary).await,
+                Err(rejection) => {
+                    self.metrics.summary("rejected");
+                    Outcome::Reject(rejection)
+                }
+            };
+            match outcome {
+                Outcome::Ack => {}
+                // Stored and judged ones are harmless to do again: the whole pack is retried.
+                Outcome::Retry { reason } => return Outcome::Retry { reason },
+                Outcome::Reject(rejection) => refused.push(RefusedReading {
+                    pack_index,
+                    payload: serde_json::to_vec(&item).unwrap_or_default(),
+                    rejection,
+                }),
+                Outcome::RejectReadings(more) => refused.extend(more),
+            }
+        }
+        if refused.is_empty() {
+            Outcome::Ack
+        } else {
+            Outcome::RejectReadings(refused)
+        }
+    }
+
+    async fn handle_summary(&self, summary: WindowSummary) -> Outcome {
         match self.sites.get(summary.site.as_str()).await {
             Ok(Some(_)) => {}
             Ok(None) => {
@@ -85,6 +126,7 @@ impl SummariesHandler {
 
     async fn judge(&self, summary: &WindowSummary) -> anyhow::Result<()> {
         let at = summary.window_end();
+        let window_hours = summary.window_secs / edgeops_contracts::monitoring::WINDOW_SECS;
         for model in &summary.models {
             let scope = Scope::DeviceModel {
                 site: summary.site.clone(),
@@ -92,7 +134,8 @@ impl SummariesHandler {
                 model: model.model.clone(),
                 version: model.version,
             };
-            let span = store::trailing(at, self.levels.performance_windows);
+            // At least two windows, so a day-long window is judged with the one before.
+            let span = store::trailing(at, self.levels.performance_windows.max(2 * window_hours));
             let sums = store::error_sums(
                 &self.pool,
                 &ErrorQuery {
@@ -116,6 +159,14 @@ impl SummariesHandler {
                 .await?;
         }
         self.judge_drift(summary).await?;
+        let device = Scope::Device {
+            site: summary.site.clone(),
+            device: summary.device.clone(),
+        };
+        let window = (summary.window_start, at);
+        let stuck = judge::stuck(&summary.stuck_metrics, window, summary.readings);
+        self.observe(IncidentKind::DataQuality, device, at, stuck)
+            .await?;
         self.judge_silence(summary).await?;
         // A summary arrived: the site's link works.
         let now = Utc::now();
@@ -145,14 +196,13 @@ impl SummariesHandler {
             return Ok(());
         }
         let at = summary.window_end();
-        let span = store::trailing(at, self.levels.drift_windows);
+        let window_hours = summary.window_secs / edgeops_contracts::monitoring::WINDOW_SECS;
+        let span = store::trailing(at, self.levels.drift_windows.max(window_hours));
         let site = summary.site.as_str();
         let device = summary.device.as_str();
         let live = store::feature_windows(&self.pool, of, site, device, span).await?;
-        let hour_before = (
-            summary.window_start - Duration::hours(1),
-            summary.window_start,
-        );
+        let length = Duration::seconds(i64::from(summary.window_secs));
+        let hour_before = (summary.window_start - length, summary.window_start);
         let before: Vec<_> = store::feature_windows(&self.pool, of, site, device, hour_before)
             .await?
             .into_values()
@@ -196,7 +246,8 @@ impl SummariesHandler {
         let site = summary.site.as_str();
         for device in store::devices_of_site(&self.pool, site).await? {
             let clock = store::site_clock(&self.pool, site, &device).await?;
-            let behind = clock.device_newest_window + Duration::hours(1) < clock.site_newest_window;
+            let length = Duration::seconds(i64::from(summary.window_secs));
+            let behind = clock.device_newest_window + length < clock.site_newest_window;
             if device != summary.device.as_str() && !behind {
                 continue;
             }

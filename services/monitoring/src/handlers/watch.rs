@@ -1,5 +1,6 @@
 //! The site-link watch: a site whose summaries stop arriving (by the hub's clock) is offline,
-//! one incident for the site. Its devices are not judged silent meanwhile: silence is judged
+//! one incident for the site; it also renews the dead-letter verdicts, so a jump closes once
+//! its hour has passed. Its devices are not judged silent meanwhile: silence is judged
 //! on the site's own latest reading, which stops with it.
 
 use std::time::Duration;
@@ -10,6 +11,7 @@ use edgeops_contracts::monitoring::IncidentKind;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
+use super::dead_letters;
 use super::incidents::Incidents;
 use crate::domain::judge::{self, Levels};
 use crate::domain::{Observation, Scope};
@@ -36,6 +38,18 @@ pub async fn watch_site_links(
             }
         };
         let now = Utc::now();
+        match store::recent_dead_letter_reasons(&pool).await {
+            Ok(reasons) => {
+                for reason in reasons {
+                    if let Err(err) =
+                        dead_letters::judge_reason(&pool, &incidents, &levels, &reason, now).await
+                    {
+                        tracing::warn!(error = %err, reason, "judging dead letters; retrying next tick");
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "reading dead-letter reasons; retrying"),
+        }
         for (site, last) in arrivals {
             let Ok(site) = SiteId::parse(site) else {
                 continue;

@@ -157,3 +157,35 @@ fn two_hours_mostly_outside_the_training_range_alarm_on_their_own_one_does_not()
     assert_eq!(evidence[0].value, 1.0);
     assert_eq!(evidence[0].features, vec!["co2_lag_1".to_owned()]);
 }
+
+#[test]
+fn a_stuck_metric_alarms_and_a_window_without_one_clears() {
+    let Verdict::Alarm(evidence) = stuck(&["co2_ppm".to_owned()], (t(0), t(60)), 60) else {
+        panic!("stuck")
+    };
+    assert_eq!(evidence[0].features, vec!["co2_ppm".to_owned()]);
+    assert!(matches!(stuck(&[], (t(60), t(120)), 60), Verdict::Clear(_)));
+}
+
+#[test]
+fn dead_letters_jump_against_the_day_before_not_against_a_fixed_count() {
+    let levels = Levels::default();
+    let span = (t(0), t(60));
+    assert!(matches!(
+        dead_letter_jump(25, 0.2, span, &levels),
+        Verdict::Alarm(_)
+    ));
+    assert!(
+        matches!(dead_letter_jump(25, 30.0, span, &levels), Verdict::Clear(_)),
+        "25 in an hour is usual for a reason that sees 30"
+    );
+    assert_eq!(
+        dead_letter_jump(10, 0.2, span, &levels),
+        Verdict::Unsure,
+        "between the levels"
+    );
+    assert!(matches!(
+        dead_letter_jump(1, 0.2, span, &levels),
+        Verdict::Clear(_)
+    ));
+}

@@ -1,5 +1,5 @@
 use chrono::{TimeZone, Utc};
-use edgeops_contracts::monitoring::{ModelWindow, PairedErrorSums};
+use edgeops_contracts::monitoring::{ModelWindow, PairedErrorSums, WINDOW_SECS};
 use edgeops_contracts::{DeviceId, SiteId};
 
 use super::*;
@@ -60,6 +60,21 @@ fn malformed_summaries_are_refused_with_their_reason() {
     let mut odd = summary();
     odd.window_start += chrono::Duration::minutes(7);
     assert_eq!(rejected(SUBJECT, &json(&odd)), RejectCode::OutOfRange);
+    let mut uneven = summary();
+    uneven.window_secs = 5 * 3_600;
+    assert_eq!(rejected(SUBJECT, &json(&uneven)), RejectCode::OutOfRange);
+    let mut day = summary();
+    day.window_secs = 86_400;
+    assert_eq!(
+        rejected(SUBJECT, &json(&day)),
+        RejectCode::OutOfRange,
+        "a day starts at midnight"
+    );
+    day.window_start -= chrono::Duration::hours(10);
+    assert!(
+        read_summary(SUBJECT, &json(&day)).is_ok(),
+        "a day window from midnight"
+    );
     let mut negative = summary();
     negative.models[0].error.sum_c = -1.0;
     assert_eq!(rejected(SUBJECT, &json(&negative)), RejectCode::NotANumber);
