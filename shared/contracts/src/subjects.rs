@@ -14,6 +14,7 @@
 //! | `edgeops.forecasts.<site>.<device>`       | edge gateway, at the site | `FORECASTS_LOCAL` (edge-<site>) |
 //! | `edgeops.hub.forecasts.<site>`            | edge gateway, forwarded  | `FORECASTS` (hub)         |
 //! | `edgeops.hub.forecasts.<site>.<device>`   | by hand (one forecast)   | `FORECASTS` (hub)         |
+//! | `edgeops.probe.<run>.<site>`              | a test stack, at the site | - (heard on the hub)     |
 
 use crate::ids::{DeviceId, SiteId};
 
@@ -145,6 +146,12 @@ pub fn aggregate_events_under(aggregate_kind: &str, first: &str) -> String {
 
 pub fn all_events() -> String {
     format!("{EVENTS}.>")
+}
+
+/// A message a local stack publishes at a site's leaf to learn that the leaf link carries it
+/// to the hub; `run` keeps two stacks on one machine apart. Stored nowhere.
+pub fn link_probe(run: &str, site: &str) -> String {
+    format!("{ROOT}.probe.{run}.{site}")
 }
 
 /// A request/reply endpoint of a service.

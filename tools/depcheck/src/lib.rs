@@ -322,7 +322,11 @@ mod tests {
         graph.crates.push(krate(
             "edgeops-testkit",
             "shared/testkit",
-            &["edgeops-contracts", "edgeops-registry-api", "testcontainers"],
+            &[
+                "edgeops-contracts",
+                "edgeops-registry-api",
+                "testcontainers",
+            ],
         ));
         assert_eq!(violations(&graph, RULES), vec![]);
         graph.crates[5].deps.push("edgeops-registry".into());
