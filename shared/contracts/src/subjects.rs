@@ -259,6 +259,7 @@ mod tests {
         assert_eq!(hub_reading(&site, &device), "edgeops.readings.s1.room-1");
         assert_eq!(raw_readings_of_site(&site), "edgeops.raw.s1.>");
         assert_eq!(dead_letter("ingest", "nan"), "edgeops.dlq.ingest.nan");
+        assert_eq!(link_probe("0a1b", "s1"), "edgeops.probe.0a1b.s1");
         assert_eq!(forecast(&site, &device), "edgeops.forecasts.s1.room-1");
         assert_eq!(forecasts_of_site(&site), "edgeops.forecasts.s1.>");
         assert_eq!(
