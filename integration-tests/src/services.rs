@@ -8,7 +8,7 @@ use edgeops_ingest::IngestConfig;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::stack::TestStack;
+use crate::TestStack;
 
 /// A service task and the token that stops it.
 pub struct Running {

@@ -12,7 +12,7 @@ use futures::future::join_all;
 use tokio_util::sync::CancellationToken;
 
 use super::{BenchArgs, Figure, median, rate};
-use edgeops_testkit::local_stack::LocalStack;
+use edgeops_testkit::stack::{LocalStack, register_sites};
 
 /// Outstanding publishes before waiting for their acknowledgements.
 const PUBLISH_WINDOW: usize = 5_000;
@@ -111,20 +111,15 @@ async fn wait_accepted(client: &async_nats::Client, target: u64) -> anyhow::Resu
 pub async fn all(stack: &LocalStack, args: &BenchArgs) -> anyhow::Result<Vec<Figure>> {
     let hub = edgeops_bus::connect(&stack.hub_url, "edgeops-bench").await?;
     let hub_js = jetstream::with_domain(hub.clone(), streams::HUB_DOMAIN);
-    edgeops_bus::provision(
-        &hub_js,
-        &edgeops_bus::topology::hub_topology(&Default::default()),
-    )
-    .await?;
     let registered = edgeops_contracts::events::SiteRegistered {
         site: stack.site.clone(),
         display_name: "bench".into(),
         tags: vec![],
     };
-    edgeops_bus::sites::register_site(
+    register_sites(
         &hub_js,
-        registered,
-        edgeops_contracts::Actor::User("bench".into()),
+        [registered],
+        &edgeops_contracts::Actor::User("bench".into()),
     )
     .await?;
     hub_js

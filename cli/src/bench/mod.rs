@@ -15,7 +15,7 @@ pub mod training;
 use std::time::Duration;
 
 use edgeops_contracts::SiteId;
-use edgeops_testkit::local_stack::{INGEST_SETTINGS, LocalStack, StackOptions};
+use edgeops_testkit::stack::{INGEST_SETTINGS, LocalStack, StackOptions};
 use serde::Serialize;
 
 #[derive(Debug, Clone, clap::Args)]

@@ -32,8 +32,9 @@ use edgeops_edge_gateway::forward::ForwarderStats;
 use edgeops_ingest::IngestConfig;
 use tokio_util::sync::CancellationToken;
 
-use edgeops_testkit::local_stack::{
-    INGEST_SETTINGS, LocalStack, NatsLauncher, NatsProcess, StackOptions,
+use edgeops_testkit::stack::{
+    INGEST_SETTINGS, LocalStack, NatsLauncher, NatsProcess, StackOptions, hub_jetstream,
+    register_sites,
 };
 
 #[derive(Debug, Clone, clap::Args)]
@@ -264,22 +265,16 @@ async fn prepare(
         "Postgres (container {}) on 127.0.0.1:{}",
         postgres.name, postgres.port
     ));
-    let hub_client = edgeops_bus::connect(&stack.hub_url, "edgeops-demo").await?;
-    let hub_js = async_nats::jetstream::with_domain(hub_client, streams::HUB_DOMAIN);
-    edgeops_bus::provision(
-        &hub_js,
-        &edgeops_bus::topology::hub_topology(&Default::default()),
-    )
-    .await?;
+    let hub_js = hub_jetstream(&stack.hub_url, "edgeops-demo").await?;
     let registered = edgeops_contracts::events::SiteRegistered {
         site: site.clone(),
         display_name: format!("Demo building {site}"),
         tags: vec!["demo".into()],
     };
-    edgeops_bus::sites::register_site(
+    register_sites(
         &hub_js,
-        registered,
-        edgeops_contracts::Actor::User("demo".into()),
+        [registered],
+        &edgeops_contracts::Actor::User("demo".into()),
     )
     .await?;
     report::step(&format!(

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::Message;
 use async_nats::jetstream::consumer::pull;
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 /// How a batch is cut: at `size` (of whatever the caller counts), or `linger` after its first
@@ -24,8 +24,24 @@ pub async fn collect(
     shutdown: &CancellationToken,
     linger: Duration,
     end: Option<u64>,
-    mut take: impl FnMut(&Message) -> Full,
+    take: impl FnMut(&Message) -> Full,
 ) -> Result<Vec<Message>, async_nats::Error> {
+    let sequence = |message: &Message| message.info().ok().map(|info| info.stream_sequence);
+    cut(messages, shutdown, linger, end, sequence, take)
+        .await
+        .map_err(Into::into)
+}
+
+/// [`collect`] over any stream of messages whose local sequence `sequence` tells: the cutting
+/// rules and their timer apart from NATS, so tests can run them on paused time.
+pub async fn cut<M, E>(
+    messages: &mut (impl Stream<Item = Result<M, E>> + Unpin),
+    shutdown: &CancellationToken,
+    linger: Duration,
+    end: Option<u64>,
+    sequence: impl Fn(&M) -> Option<u64>,
+    mut take: impl FnMut(&M) -> Full,
+) -> Result<Vec<M>, E> {
     let mut batch = Vec::new();
     let linger = tokio::time::sleep(linger);
     tokio::pin!(linger);
@@ -36,7 +52,7 @@ pub async fn collect(
             next = messages.next() => match next {
                 Some(Ok(message)) => {
                     let at_end = end.is_some_and(|end| {
-                        message.info().is_ok_and(|info| info.stream_sequence >= end)
+                        sequence(&message).is_some_and(|sequence| sequence >= end)
                     });
                     let full = take(&message);
                     batch.push(message);
@@ -44,7 +60,7 @@ pub async fn collect(
                         break;
                     }
                 }
-                Some(Err(err)) => return Err(err.into()),
+                Some(Err(err)) => return Err(err),
                 None => break,
             },
             () = &mut linger, if end.is_none() && !batch.is_empty() => break,
@@ -65,6 +81,9 @@ impl From<bool> for Full {
         if full { Self::Yes } else { Self::No }
     }
 }
+
+#[cfg(test)]
+mod tests;
 
 /// The local stream sequence of a delivered message.
 pub fn sequence_of(message: &Message) -> Result<u64, async_nats::Error> {

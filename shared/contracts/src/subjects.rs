@@ -14,6 +14,7 @@
 //! | `edgeops.forecasts.<site>.<device>`       | edge gateway, at the site | `FORECASTS_LOCAL` (edge-<site>) |
 //! | `edgeops.hub.forecasts.<site>`            | edge gateway, forwarded  | `FORECASTS` (hub)         |
 //! | `edgeops.hub.forecasts.<site>.<device>`   | by hand (one forecast)   | `FORECASTS` (hub)         |
+//! | `edgeops.probe.<run>.<site>`              | a test stack, at the site | - (heard on the hub)     |
 
 use crate::ids::{DeviceId, SiteId};
 
@@ -147,6 +148,12 @@ pub fn all_events() -> String {
     format!("{EVENTS}.>")
 }
 
+/// A message a local stack publishes at a site's leaf to learn that the leaf link carries it
+/// to the hub; `run` keeps two stacks on one machine apart. Stored nowhere.
+pub fn link_probe(run: &str, site: &str) -> String {
+    format!("{ROOT}.probe.{run}.{site}")
+}
+
 /// A request/reply endpoint of a service.
 pub fn service_endpoint(service: &str, endpoint: &str) -> String {
     format!("{SERVICES}.{service}.{endpoint}")
@@ -264,6 +271,7 @@ mod tests {
         assert_eq!(hub_reading(&site, &device), "edgeops.readings.s1.room-1");
         assert_eq!(raw_readings_of_site(&site), "edgeops.raw.s1.>");
         assert_eq!(dead_letter("ingest", "nan"), "edgeops.dlq.ingest.nan");
+        assert_eq!(link_probe("0a1b", "s1"), "edgeops.probe.0a1b.s1");
         assert_eq!(forecast(&site, &device), "edgeops.forecasts.s1.room-1");
         assert_eq!(forecasts_of_site(&site), "edgeops.forecasts.s1.>");
         assert_eq!(

@@ -3,7 +3,8 @@
 //! Two rules hold the architecture in place (docs/architecture.md, "Crates and their allowed
 //! dependencies"): a service reaches another service only through that service's API crate
 //! (`edgeops-<service>-api`), never its implementation crate; and `edgeops-contracts` stays pure
-//! data, with no crate that does I/O among its dependencies. [`RULES`] says so as a table and
+//! data, with no crate that does I/O among its dependencies. The integration tests and the test
+//! kit stay apart from the CLI, and the kit from every service. [`RULES`] says so as a table and
 //! [`violations`] is a pure function over a [`Graph`], so the rules are tested on a hand-built
 //! graph as well as on the real workspace (`tests/workspace.rs`).
 //!
@@ -92,6 +93,18 @@ pub const RULES: &[Rule] = &[
         forbidden: Forbidden::Crates(&["edgeops-cli"]),
         why: "the integration tests share the simulator, replay, configs and stacks through \
               edgeops-testkit, not the operator's command",
+    },
+    Rule {
+        from: From::Crate("edgeops-testkit"),
+        forbidden: Forbidden::OtherServiceImplementation,
+        why: "the test kit launches stacks and feeds them data; the demo, the bench and the \
+              tests start services themselves, so the kit names no service implementation",
+    },
+    Rule {
+        from: From::Crate("edgeops-testkit"),
+        forbidden: Forbidden::Crates(&["edgeops-cli", "edgeops-integration-tests"]),
+        why: "the test kit is what the CLI and the integration tests share, so it depends on \
+              neither",
     },
 ];
 
@@ -299,6 +312,34 @@ mod tests {
                 "edgeops-integration-tests depends on edgeops-cli: the integration tests share \
                  the simulator, replay, configs and stacks through edgeops-testkit, not the \
                  operator's command"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_test_kit_on_a_service_or_the_cli_is_reported() {
+        let mut graph = allowed_graph();
+        graph.crates.push(krate(
+            "edgeops-testkit",
+            "shared/testkit",
+            &[
+                "edgeops-contracts",
+                "edgeops-registry-api",
+                "testcontainers",
+            ],
+        ));
+        assert_eq!(violations(&graph, RULES), vec![]);
+        graph.crates[5].deps.push("edgeops-registry".into());
+        graph.crates[5].deps.push("edgeops-cli".into());
+        let found: Vec<(String, String)> = violations(&graph, RULES)
+            .into_iter()
+            .map(|v| (v.from, v.to))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("edgeops-testkit".into(), "edgeops-registry".into()),
+                ("edgeops-testkit".into(), "edgeops-cli".into()),
             ]
         );
     }

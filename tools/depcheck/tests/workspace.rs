@@ -36,6 +36,7 @@ fn workspace() -> (PathBuf, Graph) {
         "edgeops-registry-api",
         "edgeops-ingest",
         "edgeops-cli",
+        "edgeops-testkit",
         "edgeops-integration-tests",
     ] {
         assert!(

@@ -1,20 +1,26 @@
-//! `TestStack`: a hub NATS, one leaf NATS per site (linked to the hub over a Docker network),
-//! and Postgres with a database made for this test. Everything is removed when it drops.
+//! The container backend, as the integration tests run it (`ContainerStack`, re-exported there as
+//! `TestStack`): a hub NATS, one leaf NATS per site (linked to the hub over a Docker network that
+//! can be cut), and Postgres with a database made for this test, each test in its own containers
+//! and networks. Everything is removed when it drops.
+
+// A test harness: a failed step must fail the test at once, with the reason in the message.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
-use edgeops_contracts::{SiteId, streams};
-use edgeops_testkit::nats_config::{Listen, hub_config, leaf_config};
+use edgeops_contracts::events::SiteRegistered;
+use edgeops_contracts::{Actor, SiteId, subjects};
 use testcontainers::core::{IntoContainerPort, WaitFor};
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 use uuid::Uuid;
 
-use crate::uplink::Uplink;
-
-pub const NATS_IMAGE: (&str, &str) = ("edgeops/nats", "2.15.1");
-pub const POSTGRES_IMAGE: (&str, &str) = ("edgeops/postgres", "15");
-const LEAF_PORT: u16 = 7422;
+use super::uplink::Uplink;
+use super::{
+    LEAF_LINK_PORT, NATS_IMAGE, POSTGRES_IMAGE, create_database, hub_jetstream, image_reference,
+    leaf_remote, postgres_url, register_sites,
+};
+use crate::nats_config::{Listen, hub_config, leaf_config};
 
 pub struct Leaf {
     pub site: SiteId,
@@ -27,7 +33,7 @@ pub struct Leaf {
     pub container: ContainerAsync<GenericImage>,
 }
 
-pub struct TestStack {
+pub struct ContainerStack {
     /// Unique per test: names the network, containers and database.
     pub id: String,
     pub hub_url: String,
@@ -43,19 +49,17 @@ pub struct TestStack {
 fn require_docker() {
     let images = std::process::Command::new("docker")
         .args(["image", "inspect", "--format", "{{.Id}}"])
-        .arg(format!("{}:{}", NATS_IMAGE.0, NATS_IMAGE.1))
-        .arg(format!("{}:{}", POSTGRES_IMAGE.0, POSTGRES_IMAGE.1))
+        .arg(image_reference(NATS_IMAGE))
+        .arg(image_reference(POSTGRES_IMAGE))
         .output();
     match images {
         Err(err) => panic!(
             "integration tests need Docker, and `docker` could not run ({err}). Install Docker, then run infra/scripts/bootstrap.sh"
         ),
         Ok(out) if !out.status.success() => panic!(
-            "integration tests need the locally built images {}:{} and {}:{} and a running Docker daemon: {}\nRun infra/scripts/bootstrap.sh",
-            NATS_IMAGE.0,
-            NATS_IMAGE.1,
-            POSTGRES_IMAGE.0,
-            POSTGRES_IMAGE.1,
+            "integration tests need the locally built images {} and {} and a running Docker daemon: {}\nRun infra/scripts/bootstrap.sh",
+            image_reference(NATS_IMAGE),
+            image_reference(POSTGRES_IMAGE),
             String::from_utf8_lossy(&out.stderr).trim()
         ),
         Ok(_) => {}
@@ -68,16 +72,16 @@ fn nats_image() -> GenericImage {
         .with_wait_for(WaitFor::message_on_stderr("Server is ready"))
 }
 
-impl TestStack {
+impl ContainerStack {
     /// Starts a hub, one leaf per site and Postgres. Sites are not registered: see
-    /// [`TestStack::register_sites`].
+    /// [`ContainerStack::register_sites`].
     pub async fn start(sites: &[&str]) -> Self {
         require_docker();
         // The random tail of a v7 id: two tests starting in the same millisecond still differ.
         let id = Uuid::now_v7().simple().to_string()[20..].to_owned();
         let hub_name = format!("hub-{id}");
         let mut uplink = Uplink::create(&id);
-        let hub_conf = hub_config("hub", &Listen::container(), LEAF_PORT);
+        let hub_conf = hub_config("hub", &Listen::container(), LEAF_LINK_PORT);
         let hub = nats_image()
             .with_network(format!("edgeops-hub-{id}"))
             .with_container_name(&hub_name)
@@ -98,7 +102,7 @@ impl TestStack {
             let conf = leaf_config(
                 &site,
                 &Listen::container(),
-                &format!("nats-leaf://{hub_name}:{LEAF_PORT}"),
+                &leaf_remote(&hub_name, LEAF_LINK_PORT),
             );
             let container_name = format!("leaf-{site}-{id}");
             let container = nats_image()
@@ -141,10 +145,11 @@ impl TestStack {
             .await
             .unwrap_or_else(|e| panic!("starting the Postgres container: {e}"));
         let port = postgres.get_host_port_ipv4(5432).await.unwrap_or_default();
-        let admin_url = format!("postgres://postgres:postgres@127.0.0.1:{port}/postgres");
         let database = format!("test_{id}");
-        create_database(&admin_url, &database).await;
-        let database_url = format!("postgres://postgres:postgres@127.0.0.1:{port}/{database}");
+        create_database(port, &database)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let database_url = postgres_url(port, &database);
 
         let stack = Self {
             id,
@@ -165,7 +170,7 @@ impl TestStack {
     pub async fn wait_for_uplink(&self, site: &str) {
         let hub = self.hub_client().await;
         let leaf = self.leaf_client(site).await;
-        let probe = format!("edgeops.probe.{}.{site}", self.id);
+        let probe = subjects::link_probe(&self.id, site);
         let mut subscription = hub
             .subscribe(probe.clone())
             .await
@@ -221,7 +226,9 @@ impl TestStack {
     }
 
     pub async fn hub_js(&self) -> async_nats::jetstream::Context {
-        async_nats::jetstream::with_domain(self.hub_client().await, streams::HUB_DOMAIN)
+        hub_jetstream(&self.hub_url, "test-hub")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     pub async fn pool(&self) -> sqlx::PgPool {
@@ -287,37 +294,17 @@ impl TestStack {
 
     /// Provisions the hub topology and registers `sites`, as an operator would.
     pub async fn register_sites(&self, sites: &[&str]) {
-        let js = self.hub_js().await;
-        edgeops_bus::provision(
-            &js,
-            &edgeops_bus::topology::hub_topology(&Default::default()),
+        let registered = sites.iter().map(|site| SiteRegistered {
+            site: SiteId::parse(*site).unwrap_or_else(|e| panic!("{e}")),
+            display_name: format!("test site {site}"),
+            tags: vec![],
+        });
+        register_sites(
+            &self.hub_js().await,
+            registered,
+            &Actor::User("test".into()),
         )
         .await
-        .unwrap_or_else(|e| panic!("provisioning the hub: {e}"));
-        for site in sites {
-            let registered = edgeops_contracts::events::SiteRegistered {
-                site: SiteId::parse(*site).unwrap_or_else(|e| panic!("{e}")),
-                display_name: format!("test site {site}"),
-                tags: vec![],
-            };
-            edgeops_bus::sites::register_site(
-                &js,
-                registered,
-                edgeops_contracts::Actor::User("test".into()),
-            )
-            .await
-            .unwrap_or_else(|e| panic!("registering {site}: {e}"));
-        }
+        .unwrap_or_else(|e| panic!("{e:#}"));
     }
-}
-
-async fn create_database(admin_url: &str, database: &str) {
-    let admin = edgeops_store::connect(admin_url, 1, Duration::from_secs(20))
-        .await
-        .unwrap_or_else(|e| panic!("connecting to Postgres as admin: {e}"));
-    sqlx::query(&format!("CREATE DATABASE {database}"))
-        .execute(&admin)
-        .await
-        .unwrap_or_else(|e| panic!("creating database {database}: {e}"));
-    admin.close().await;
 }

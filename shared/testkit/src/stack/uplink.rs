@@ -2,6 +2,9 @@
 //! own network (which carries its published ports). Detaching a leaf from it cuts that site's
 //! leaf link while sensors and the gateway keep talking to the leaf: an outage as a site sees it.
 
+// A test harness: a failed step must fail the test at once, with the reason in the message.
+#![allow(clippy::panic)]
+
 use std::process::Command;
 
 fn docker(args: &[&str]) -> Result<(), String> {

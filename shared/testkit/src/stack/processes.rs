@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use tokio::process::{Child, Command};
 
+use super::{POSTGRES_IMAGE, image_reference};
+
 /// A free TCP port on loopback (the OS picks; we release it immediately for the server).
 pub fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
@@ -119,13 +121,11 @@ async fn wait_for_port(port: u16, timeout: Duration) -> anyhow::Result<()> {
     bail!("nothing listening on 127.0.0.1:{port} after {timeout:?}")
 }
 
-/// A throwaway Postgres from the locally built `edgeops/postgres:15` image.
+/// A throwaway Postgres from the locally built [`POSTGRES_IMAGE`], run with `docker run`.
 pub struct PostgresContainer {
     pub name: String,
     pub port: u16,
 }
-
-pub const POSTGRES_IMAGE: &str = "edgeops/postgres:15";
 
 /// Server settings for a write-heavy projection store, durability untouched: buffers that hold
 /// the recent part of the readings table and its indexes (the default is 128 MB), and room for
@@ -143,6 +143,7 @@ pub const INGEST_SETTINGS: &[&str] = &[
 impl PostgresContainer {
     /// A Postgres with extra server settings (`-c name=value` pairs).
     pub async fn start_with(name: &str, settings: &[&str]) -> anyhow::Result<Self> {
+        let image = image_reference(POSTGRES_IMAGE);
         let output = Command::new("docker")
             .args([
                 "run",
@@ -157,7 +158,7 @@ impl PostgresContainer {
                 // filesystem, which costs the most where the storage driver is FUSE-based.
                 "--volume",
                 "/var/lib/postgresql/data",
-                POSTGRES_IMAGE,
+                &image,
             ])
             .args(settings)
             .output()
@@ -165,7 +166,7 @@ impl PostgresContainer {
             .context("running docker (a local stack's Postgres runs in a local container)")?;
         if !output.status.success() {
             bail!(
-                "docker run {POSTGRES_IMAGE} failed: {}\nRun infra/scripts/bootstrap.sh to build the image.",
+                "docker run {image} failed: {}\nRun infra/scripts/bootstrap.sh to build the image.",
                 String::from_utf8_lossy(&output.stderr).trim()
             );
         }
@@ -184,30 +185,6 @@ impl PostgresContainer {
         };
         wait_for_port(port, Duration::from_secs(30)).await?;
         Ok(container)
-    }
-
-    pub fn url(&self, database: &str) -> String {
-        format!(
-            "postgres://postgres:postgres@127.0.0.1:{}/{database}",
-            self.port
-        )
-    }
-
-    /// Waits until Postgres accepts queries, then creates `database`.
-    pub async fn create_database(&self, database: &str) -> anyhow::Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let admin = loop {
-            match edgeops_store::connect(&self.url("postgres"), 1, Duration::from_secs(2)).await {
-                Ok(pool) => break pool,
-                Err(err) if Instant::now() > deadline => return Err(err.into()),
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-            }
-        };
-        sqlx::query(&format!("CREATE DATABASE {database}"))
-            .execute(&admin)
-            .await?;
-        admin.close().await;
-        Ok(())
     }
 
     /// Removes the container and its data volume.

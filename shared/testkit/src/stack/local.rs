@@ -1,22 +1,19 @@
-//! A local stack as the demo and the bench run it: a hub nats-server and one site's leaf
+//! The process backend, as the demo and the bench run it: a hub nats-server and one site's leaf
 //! nats-server as processes (linked, configs rendered from `infra/nats/*.tmpl` into the stack's
 //! directory), and Postgres in a container with one database made for the run. The hub can be
 //! stopped and restarted (an uplink outage as the site sees it) through [`LocalStack::hub`] and
 //! [`LocalStack::hub_launcher`].
-
-mod processes;
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use edgeops_contracts::SiteId;
 
-use crate::nats_config::{Listen, hub_config, leaf_config};
-
-pub use processes::{
-    INGEST_SETTINGS, NatsLauncher, NatsProcess, POSTGRES_IMAGE, PostgresContainer, free_port,
-    nats_server_binary,
+use super::leaf_remote;
+use super::processes::{
+    NatsLauncher, NatsProcess, PostgresContainer, free_port, nats_server_binary,
 };
+use crate::nats_config::{Listen, hub_config, leaf_config};
 
 /// What differs between the stacks of the demo and the bench.
 #[derive(Debug, Clone)]
@@ -93,7 +90,7 @@ impl LocalStack {
             leaf_config(
                 &site,
                 &listen(leaf_port, leaf_monitor_port, "leaf-js"),
-                &format!("nats-leaf://127.0.0.1:{leaf_link}"),
+                &leaf_remote("127.0.0.1", leaf_link),
             ),
         )?;
         let hub_launcher = NatsLauncher::new(&binary, &dir, "hub", hub_port);
@@ -102,8 +99,7 @@ impl LocalStack {
             .start()
             .await?;
         let postgres = PostgresContainer::start_with(&postgres_name, &postgres_settings).await?;
-        if let Err(err) = postgres
-            .create_database(&database)
+        if let Err(err) = super::create_database(postgres.port, &database)
             .await
             .context("preparing Postgres")
         {
@@ -113,7 +109,7 @@ impl LocalStack {
         Ok(Self {
             hub_url: format!("nats://127.0.0.1:{hub_port}"),
             leaf_url: format!("nats://127.0.0.1:{leaf_port}"),
-            database_url: postgres.url(&database),
+            database_url: super::postgres_url(postgres.port, &database),
             site,
             dir,
             hub_port,
