@@ -3,12 +3,14 @@
 //! new or not: it reads the stored sums (each window counted once) and the incident aggregate
 //! opens or closes at most once, so a redelivery after a crash changes nothing.
 
+use std::collections::HashSet;
+
 use async_nats::jetstream::Message;
 use async_nats::jetstream::kv;
 use chrono::{Duration, Utc};
 use edgeops_bus::{BatchHandler, Outcome};
 use edgeops_contracts::monitoring::{IncidentKind, WindowSummary};
-use edgeops_contracts::{RejectCode, Rejection};
+use edgeops_contracts::{RejectCode, Rejection, SiteId};
 use sqlx::PgPool;
 
 use super::incidents::Incidents;
@@ -32,15 +34,17 @@ pub struct SummariesHandler {
 impl BatchHandler for SummariesHandler {
     async fn handle(&self, batch: &[Message]) -> Vec<Outcome> {
         let mut outcomes = Vec::with_capacity(batch.len());
+        // Sites found registered in this batch: a batch is mostly one site's summaries.
+        let mut registered = HashSet::new();
         for message in batch {
-            outcomes.push(self.handle_one(message).await);
+            outcomes.push(self.handle_one(message, &mut registered).await);
         }
         outcomes
     }
 }
 
 impl SummariesHandler {
-    async fn handle_one(&self, message: &Message) -> Outcome {
+    async fn handle_one(&self, message: &Message, registered: &mut HashSet<SiteId>) -> Outcome {
         let summary = match read_summary(message.subject.as_str(), &message.payload) {
             Ok(summary) => summary,
             Err(rejection) => {
@@ -48,9 +52,9 @@ impl SummariesHandler {
                 return Outcome::Reject(rejection);
             }
         };
-        match self.sites.get(summary.site.as_str()).await {
-            Ok(Some(_)) => {}
-            Ok(None) => {
+        match self.registered(&summary.site, registered).await {
+            Ok(true) => {}
+            Ok(false) => {
                 self.metrics.summary("rejected");
                 return Outcome::Reject(Rejection::new(
                     RejectCode::UnknownSite,
@@ -81,6 +85,22 @@ impl SummariesHandler {
                 reason: format!("judging the summary: {err:#}"),
             },
         }
+    }
+
+    /// Whether `site` is in the sites bucket (asked once per site and batch).
+    async fn registered(
+        &self,
+        site: &SiteId,
+        known: &mut HashSet<SiteId>,
+    ) -> Result<bool, kv::EntryError> {
+        if known.contains(site) {
+            return Ok(true);
+        }
+        let found = self.sites.get(site.as_str()).await?.is_some();
+        if found {
+            known.insert(site.clone());
+        }
+        Ok(found)
     }
 
     async fn judge(&self, summary: &WindowSummary) -> anyhow::Result<()> {
@@ -179,20 +199,25 @@ impl SummariesHandler {
 
     /// Judges this device, and every device of the site that reported no window for a whole
     /// window the site did report (a device that stopped sending), on the site's own clock.
+    /// The site's clocks are one read of one row per device (kept as summaries are stored),
+    /// not an aggregate over every stored window per device.
     async fn judge_silence(&self, summary: &WindowSummary) -> anyhow::Result<()> {
-        let site = summary.site.as_str();
-        for device in store::devices_of_site(&self.pool, site).await? {
-            let clock = store::site_clock(&self.pool, site, &device).await?;
-            let behind = clock.device_newest_window + Duration::hours(1) < clock.site_newest_window;
-            if device != summary.device.as_str() && !behind {
+        let clocks = store::device_clocks(&self.pool, summary.site.as_str()).await?;
+        let Some(site_time) = clocks.iter().filter_map(|c| c.last_reading_at).max() else {
+            return Ok(());
+        };
+        let Some(site_newest_window) = clocks.iter().map(|c| c.newest_window).max() else {
+            return Ok(());
+        };
+        for clock in clocks {
+            let behind = clock.newest_window + Duration::hours(1) < site_newest_window;
+            if clock.device != summary.device.as_str() && !behind {
                 continue;
             }
-            let (Some(last), Some(site_time)) =
-                (clock.device_last_reading, clock.site_latest_reading)
-            else {
+            let Some(last) = clock.last_reading_at else {
                 continue;
             };
-            let Ok(device) = edgeops_contracts::DeviceId::parse(device) else {
+            let Ok(device) = edgeops_contracts::DeviceId::parse(clock.device) else {
                 continue;
             };
             let scope = Scope::Device {
