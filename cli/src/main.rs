@@ -49,7 +49,8 @@ enum Command {
     },
     /// Show ingest's counters and the hub's streams.
     Status(HubArgs),
-    /// Measure the edge data path's throughput against its baselines (build with --release).
+    /// Measure the edge data path's throughput against its baselines (build with --release);
+    /// `edgeops bench monitoring` measures monitoring's judged forecasts/s.
     Bench(edgeops_cli::bench::BenchArgs),
     /// Measure training's time and peak memory for 100k and 1M feature rows (build with --release).
     BenchTraining(edgeops_cli::bench::training::TrainBenchArgs),

@@ -8,8 +8,10 @@
 //!   reading is a committed row.
 //!
 //! Each figure is the median over `--runs`; the result is printed as one JSON object per line.
+//! `edgeops bench monitoring` measures monitoring's judging instead ([`monitoring`]).
 
 mod measure;
+pub mod monitoring;
 pub mod training;
 
 use std::time::Duration;
@@ -19,7 +21,10 @@ use edgeops_testkit::stack::{INGEST_SETTINGS, LocalStack, StackOptions};
 use serde::Serialize;
 
 #[derive(Debug, Clone, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    pub command: Option<BenchCommand>,
     /// Readings per throughput measurement.
     #[arg(long, default_value_t = 100_000)]
     pub readings: u64,
@@ -51,6 +56,14 @@ pub struct BenchArgs {
     pub compress_from_bytes: usize,
 }
 
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum BenchCommand {
+    /// Monitoring's throughput in judged forecasts/s: the hub's monitoring service beside a
+    /// raw consume of the same summaries, and the gateway's summarizer beside a plain pass over
+    /// the same readings and forecasts.
+    Monitoring(monitoring::MonitoringBenchArgs),
+}
+
 #[derive(Debug, Serialize)]
 pub struct Figure {
     pub name: &'static str,
@@ -76,6 +89,9 @@ pub async fn run(
     args: BenchArgs,
     interrupted: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    if let Some(BenchCommand::Monitoring(args)) = args.command {
+        return monitoring::run(args, interrupted).await;
+    }
     let stack = start_stack().await?;
     let outcome = tokio::select! {
         outcome = measure::all(&stack, &args) => outcome,

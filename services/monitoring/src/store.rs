@@ -11,15 +11,66 @@ use sqlx::{PgPool, Row};
 
 use crate::domain::concept::ConceptState;
 
-/// Stores a summary unless its window is stored already. Returns whether it was new.
+/// Stores a summary unless its window is stored already, and moves its device's clock.
+/// Returns whether it was new.
+///
+/// One statement (so one round trip and one commit): the window's row, and only if that was
+/// new, the device's clock, the models' error sums and the feature windows. A summary is
+/// stored at every delivery's first step, so its cost is the service's throughput.
 pub async fn store_summary(pool: &PgPool, summary: &WindowSummary) -> Result<bool, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO monitoring.windows
-             (site_id, device_id, window_start, window_secs, readings, last_reading_at,
-              stuck_metrics, summary)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (site_id, device_id, window_start) DO NOTHING",
+    let models = &summary.models;
+    let features: &[FeatureWindow] = match &summary.features_of {
+        Some(_) => &summary.features,
+        None => &[],
+    };
+    // Each feature's counts as an array literal: UNNEST flattens a 2-D array, not text.
+    let counts: Vec<String> = features
+        .iter()
+        .map(|f| {
+            let values: Vec<String> = f.counts.iter().map(u64::to_string).collect();
+            format!("{{{}}}", values.join(","))
+        })
+        .collect();
+    let inserted: i64 = sqlx::query_scalar(
+        "WITH w AS (
+             INSERT INTO monitoring.windows
+                 (site_id, device_id, window_start, window_secs, readings, last_reading_at,
+                  stuck_metrics, summary)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (site_id, device_id, window_start) DO NOTHING
+             RETURNING 1
+         ), clock AS (
+             INSERT INTO monitoring.device_clocks
+                 (site_id, device_id, last_reading_at, newest_window)
+             SELECT $1, $2, $6, $3 FROM w
+             ON CONFLICT (site_id, device_id) DO UPDATE SET
+                 last_reading_at = GREATEST(monitoring.device_clocks.last_reading_at,
+                                            EXCLUDED.last_reading_at),
+                 newest_window = GREATEST(monitoring.device_clocks.newest_window,
+                                          EXCLUDED.newest_window)
+         ), models AS (
+             INSERT INTO monitoring.model_windows
+                 (model, version, site_id, device_id, window_start, metric, horizon_bins,
+                  judged, unusable, sum_c, sum_b, sum_d_sq)
+             SELECT m.model, m.version, $1, $2, $3, m.metric, m.horizon_bins,
+                    m.judged, m.unusable, m.sum_c, m.sum_b, m.sum_d_sq
+             FROM w, UNNEST($9::text[], $10::int[], $11::text[], $12::int[], $13::bigint[],
+                            $14::bigint[], $15::float8[], $16::float8[], $17::float8[])
+                  AS m(model, version, metric, horizon_bins, judged, unusable,
+                       sum_c, sum_b, sum_d_sq)
+             ON CONFLICT DO NOTHING
+         ), features AS (
+             INSERT INTO monitoring.feature_windows
+                 (model, version, site_id, device_id, window_start, feature, counts,
+                  below_range, above_range, sum, sum_sq)
+             SELECT $18, $19, $1, $2, $3, f.feature, f.counts::bigint[],
+                    f.below_range, f.above_range, f.sum, f.sum_sq
+             FROM w, UNNEST($20::text[], $21::text[], $22::bigint[], $23::bigint[],
+                            $24::float8[], $25::float8[])
+                  AS f(feature, counts, below_range, above_range, sum, sum_sq)
+             ON CONFLICT DO NOTHING
+         )
+         SELECT count(*) FROM w",
     )
     .bind(summary.site.as_str())
     .bind(summary.device.as_str())
@@ -29,62 +80,51 @@ pub async fn store_summary(pool: &PgPool, summary: &WindowSummary) -> Result<boo
     .bind(summary.last_reading_at)
     .bind(&summary.stuck_metrics)
     .bind(sqlx::types::Json(summary))
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if inserted {
-        for model in &summary.models {
-            sqlx::query(
-                "INSERT INTO monitoring.model_windows
-                     (model, version, site_id, device_id, window_start, metric, horizon_bins,
-                      judged, unusable, sum_c, sum_b, sum_d_sq)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(&model.model)
-            .bind(model.version as i32)
-            .bind(summary.site.as_str())
-            .bind(summary.device.as_str())
-            .bind(summary.window_start)
-            .bind(&model.metric)
-            .bind(model.horizon_bins as i32)
-            .bind(model.error.judged as i64)
-            .bind(model.error.unusable as i64)
-            .bind(model.error.sum_c)
-            .bind(model.error.sum_b)
-            .bind(model.error.sum_d_sq)
-            .execute(&mut *tx)
-            .await?;
-        }
-    }
-    if inserted && let Some(of) = &summary.features_of {
-        for window in &summary.features {
-            let counts: Vec<i64> = window.counts.iter().map(|c| *c as i64).collect();
-            sqlx::query(
-                "INSERT INTO monitoring.feature_windows
-                     (model, version, site_id, device_id, window_start, feature, counts,
-                      below_range, above_range, sum, sum_sq)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(&of.model)
-            .bind(of.version as i32)
-            .bind(summary.site.as_str())
-            .bind(summary.device.as_str())
-            .bind(summary.window_start)
-            .bind(&window.name)
-            .bind(&counts)
-            .bind(window.below_range as i64)
-            .bind(window.above_range as i64)
-            .bind(window.sum)
-            .bind(window.sum_sq)
-            .execute(&mut *tx)
-            .await?;
-        }
-    }
-    tx.commit().await?;
-    Ok(inserted)
+    .bind(models.iter().map(|m| m.model.clone()).collect::<Vec<_>>())
+    .bind(models.iter().map(|m| m.version as i32).collect::<Vec<_>>())
+    .bind(models.iter().map(|m| m.metric.clone()).collect::<Vec<_>>())
+    .bind(
+        models
+            .iter()
+            .map(|m| m.horizon_bins as i32)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        models
+            .iter()
+            .map(|m| m.error.judged as i64)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        models
+            .iter()
+            .map(|m| m.error.unusable as i64)
+            .collect::<Vec<_>>(),
+    )
+    .bind(models.iter().map(|m| m.error.sum_c).collect::<Vec<_>>())
+    .bind(models.iter().map(|m| m.error.sum_b).collect::<Vec<_>>())
+    .bind(models.iter().map(|m| m.error.sum_d_sq).collect::<Vec<_>>())
+    .bind(summary.features_of.as_ref().map(|of| of.model.clone()))
+    .bind(summary.features_of.as_ref().map(|of| of.version as i32))
+    .bind(features.iter().map(|f| f.name.clone()).collect::<Vec<_>>())
+    .bind(&counts)
+    .bind(
+        features
+            .iter()
+            .map(|f| f.below_range as i64)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        features
+            .iter()
+            .map(|f| f.above_range as i64)
+            .collect::<Vec<_>>(),
+    )
+    .bind(features.iter().map(|f| f.sum).collect::<Vec<_>>())
+    .bind(features.iter().map(|f| f.sum_sq).collect::<Vec<_>>())
+    .fetch_one(pool)
+    .await?;
+    Ok(inserted == 1)
 }
 
 /// One device's feature windows of a model version starting in `[from, to)`, per feature.
@@ -177,41 +217,31 @@ pub async fn error_sums(
     })
 }
 
-/// A device's latest reading and newest window, and its site's newest window end and latest
-/// reading: what silence is judged on.
-pub struct SiteClock {
-    pub device_last_reading: Option<DateTime<Utc>>,
-    pub device_newest_window: DateTime<Utc>,
-    pub site_latest_reading: Option<DateTime<Utc>>,
-    pub site_newest_window: DateTime<Utc>,
+/// A device's latest reading and newest window, as its stored summaries tell: what silence
+/// is judged on (the site's clock is the latest of its devices').
+pub struct DeviceClock {
+    pub device: String,
+    pub last_reading_at: Option<DateTime<Utc>>,
+    pub newest_window: DateTime<Utc>,
 }
 
-pub async fn site_clock(pool: &PgPool, site: &str, device: &str) -> Result<SiteClock, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT max(last_reading_at) FILTER (WHERE device_id = $2) AS device_last,
-                max(window_start) FILTER (WHERE device_id = $2) AS device_window,
-                max(last_reading_at) AS site_last, max(window_start) AS site_window
-         FROM monitoring.windows WHERE site_id = $1",
+/// Every device of a site with its clock (one row each, kept by [`store_summary`]).
+pub async fn device_clocks(pool: &PgPool, site: &str) -> Result<Vec<DeviceClock>, sqlx::Error> {
+    let rows: Vec<(String, Option<DateTime<Utc>>, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT device_id, last_reading_at, newest_window FROM monitoring.device_clocks
+         WHERE site_id = $1",
     )
     .bind(site)
-    .bind(device)
-    .fetch_one(pool)
+    .fetch_all(pool)
     .await?;
-    let epoch = DateTime::<Utc>::UNIX_EPOCH;
-    Ok(SiteClock {
-        device_last_reading: row.get("device_last"),
-        device_newest_window: row.get::<Option<_>, _>("device_window").unwrap_or(epoch),
-        site_latest_reading: row.get("site_last"),
-        site_newest_window: row.get::<Option<_>, _>("site_window").unwrap_or(epoch),
-    })
-}
-
-/// The devices of a site and their newest window, for devices that stopped sending.
-pub async fn devices_of_site(pool: &PgPool, site: &str) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT DISTINCT device_id FROM monitoring.windows WHERE site_id = $1")
-        .bind(site)
-        .fetch_all(pool)
-        .await
+    Ok(rows
+        .into_iter()
+        .map(|(device, last_reading_at, newest_window)| DeviceClock {
+            device,
+            last_reading_at,
+            newest_window,
+        })
+        .collect())
 }
 
 /// When each site's last summary arrived (the hub's clock).

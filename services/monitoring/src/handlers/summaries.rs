@@ -3,12 +3,14 @@
 //! new or not: it reads the stored sums (each window counted once) and the incident aggregate
 //! opens or closes at most once, so a redelivery after a crash changes nothing.
 
+use std::collections::HashSet;
+
 use async_nats::jetstream::Message;
 use async_nats::jetstream::kv;
 use chrono::{Duration, Utc};
 use edgeops_bus::{BatchHandler, Outcome, RefusedReading};
 use edgeops_contracts::monitoring::{IncidentKind, WindowSummary};
-use edgeops_contracts::{RejectCode, Rejection, subjects};
+use edgeops_contracts::{RejectCode, Rejection, SiteId, subjects};
 use sqlx::PgPool;
 
 use super::incidents::Incidents;
@@ -32,8 +34,10 @@ pub struct SummariesHandler {
 impl BatchHandler for SummariesHandler {
     async fn handle(&self, batch: &[Message]) -> Vec<Outcome> {
         let mut outcomes = Vec::with_capacity(batch.len());
+        // Sites found registered in this batch: a batch is mostly one site's summaries.
+        let mut registered = HashSet::new();
         for message in batch {
-            outcomes.push(self.handle_one(message).await);
+            outcomes.push(self.handle_one(message, &mut registered).await);
         }
         outcomes
     }
@@ -42,11 +46,11 @@ impl BatchHandler for SummariesHandler {
 impl SummariesHandler {
     /// A site's pack (`edgeops.summaries.<site>`, as gateways send them) or one summary
     /// (`edgeops.summaries.<site>.<device>`).
-    async fn handle_one(&self, message: &Message) -> Outcome {
+    async fn handle_one(&self, message: &Message, registered: &mut HashSet<SiteId>) -> Outcome {
         let subject = message.subject.as_str();
         if subjects::parse_summary_pack_subject(subject).is_none() {
             return match read_summary(subject, &message.payload) {
-                Ok(summary) => self.handle_summary(summary).await,
+                Ok(summary) => self.handle_summary(summary, registered).await,
                 Err(rejection) => {
                     self.metrics.summary("rejected");
                     Outcome::Reject(rejection)
@@ -63,7 +67,7 @@ impl SummariesHandler {
         let mut refused = Vec::new();
         for (pack_index, (item, read)) in items.into_iter().enumerate() {
             let outcome = match read {
-                Ok(summary) => self.handle_summary(summary).await,
+                Ok(summary) => self.handle_summary(summary, registered).await,
                 Err(rejection) => {
                     self.metrics.summary("rejected");
                     Outcome::Reject(rejection)
@@ -88,10 +92,14 @@ impl SummariesHandler {
         }
     }
 
-    async fn handle_summary(&self, summary: WindowSummary) -> Outcome {
-        match self.sites.get(summary.site.as_str()).await {
-            Ok(Some(_)) => {}
-            Ok(None) => {
+    async fn handle_summary(
+        &self,
+        summary: WindowSummary,
+        registered: &mut HashSet<SiteId>,
+    ) -> Outcome {
+        match self.registered(&summary.site, registered).await {
+            Ok(true) => {}
+            Ok(false) => {
                 self.metrics.summary("rejected");
                 return Outcome::Reject(Rejection::new(
                     RejectCode::UnknownSite,
@@ -122,6 +130,22 @@ impl SummariesHandler {
                 reason: format!("judging the summary: {err:#}"),
             },
         }
+    }
+
+    /// Whether `site` is in the sites bucket (asked once per site and batch).
+    async fn registered(
+        &self,
+        site: &SiteId,
+        known: &mut HashSet<SiteId>,
+    ) -> Result<bool, kv::EntryError> {
+        if known.contains(site) {
+            return Ok(true);
+        }
+        let found = self.sites.get(site.as_str()).await?.is_some();
+        if found {
+            known.insert(site.clone());
+        }
+        Ok(found)
     }
 
     async fn judge(&self, summary: &WindowSummary) -> anyhow::Result<()> {
@@ -242,21 +266,26 @@ impl SummariesHandler {
 
     /// Judges this device, and every device of the site that reported no window for a whole
     /// window the site did report (a device that stopped sending), on the site's own clock.
+    /// The site's clocks are one read of one row per device (kept as summaries are stored),
+    /// not an aggregate over every stored window per device.
     async fn judge_silence(&self, summary: &WindowSummary) -> anyhow::Result<()> {
-        let site = summary.site.as_str();
-        for device in store::devices_of_site(&self.pool, site).await? {
-            let clock = store::site_clock(&self.pool, site, &device).await?;
+        let clocks = store::device_clocks(&self.pool, summary.site.as_str()).await?;
+        let Some(site_time) = clocks.iter().filter_map(|c| c.last_reading_at).max() else {
+            return Ok(());
+        };
+        let Some(site_newest_window) = clocks.iter().map(|c| c.newest_window).max() else {
+            return Ok(());
+        };
+        for clock in clocks {
             let length = Duration::seconds(i64::from(summary.window_secs));
-            let behind = clock.device_newest_window + length < clock.site_newest_window;
-            if device != summary.device.as_str() && !behind {
+            let behind = clock.newest_window + length < site_newest_window;
+            if clock.device != summary.device.as_str() && !behind {
                 continue;
             }
-            let (Some(last), Some(site_time)) =
-                (clock.device_last_reading, clock.site_latest_reading)
-            else {
+            let Some(last) = clock.last_reading_at else {
                 continue;
             };
-            let Ok(device) = edgeops_contracts::DeviceId::parse(device) else {
+            let Ok(device) = edgeops_contracts::DeviceId::parse(clock.device) else {
                 continue;
             };
             let scope = Scope::Device {
