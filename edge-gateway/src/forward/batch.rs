@@ -2,10 +2,32 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::Message;
-use async_nats::jetstream::consumer::pull;
+use async_nats::jetstream::consumer::{DeliverPolicy, pull};
+use async_nats::jetstream::{self, Message};
 use futures::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
+
+/// An ordered consumer of the site's `stream`, filtered to `filter`, from local sequence
+/// `after + 1`: where every stage of the gateway resumes after its cursor.
+pub async fn messages_after(
+    local: &jetstream::Context,
+    stream: &str,
+    filter: String,
+    after: u64,
+) -> Result<pull::Ordered, async_nats::Error> {
+    let consumer = local
+        .get_stream(stream)
+        .await?
+        .create_consumer(pull::OrderedConfig {
+            filter_subject: filter,
+            deliver_policy: DeliverPolicy::ByStartSequence {
+                start_sequence: after + 1,
+            },
+            ..Default::default()
+        })
+        .await?;
+    Ok(consumer.messages().await?)
+}
 
 /// How a batch is cut: at `size` (of whatever the caller counts), or `linger` after its first
 /// message.

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use async_nats::jetstream::stream::LastRawMessageErrorKind;
 use async_nats::jetstream::{self, Message};
 use edgeops_contracts::{SiteId, streams, subjects};
@@ -28,7 +27,7 @@ use tracing::Instrument;
 
 use crate::backoff::Backoff;
 
-use super::batch::{BatchShape, Full, collect, sequence_of};
+use super::batch::{BatchShape, Full, collect, messages_after, sequence_of};
 use super::cursor::Cursor;
 use super::resend::ResendGuard;
 use crate::reduction::record;
@@ -158,23 +157,14 @@ impl Forwarder {
         shutdown: &CancellationToken,
         metrics: &GatewayMetrics,
     ) -> Result<u64, (u64, BatchError)> {
-        let local = |e: async_nats::Error| (after, BatchError::Local(e));
-        let stream = self
-            .local
-            .get_stream(streams::LOCAL_REDUCED)
-            .await
-            .map_err(|e| local(e.into()))?;
-        let consumer = stream
-            .create_consumer(pull::OrderedConfig {
-                filter_subject: subjects::local_reduced(&self.site),
-                deliver_policy: DeliverPolicy::ByStartSequence {
-                    start_sequence: after + 1,
-                },
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| local(e.into()))?;
-        let mut messages = consumer.messages().await.map_err(|e| local(e.into()))?;
+        let mut messages = messages_after(
+            &self.local,
+            streams::LOCAL_REDUCED,
+            subjects::local_reduced(&self.site),
+            after,
+        )
+        .await
+        .map_err(|e| (after, BatchError::Local(e)))?;
         let mut position = after;
         while !shutdown.is_cancelled() {
             let batch_end = guard.batch_end(position + 1);

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use async_nats::jetstream::{self, Message};
 use edgeops_contracts::{SiteId, streams, subjects};
 use edgeops_telemetry::names;
@@ -24,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backoff::Backoff;
 
-use super::batch::{BatchShape, Full, collect, sequence_of};
+use super::batch::{BatchShape, Full, collect, messages_after, sequence_of};
 use super::cursor::{Cursor, CursorError};
 use super::forwarder::{ForwarderStats, MAX_RETRY_BACKOFF};
 use crate::reduction::record::{self, MAX_BATCH_RAW_BYTES, MESSAGE_ID_HEADER, TRACEPARENT_HEADER};
@@ -131,24 +130,15 @@ impl ReductionStage {
         shutdown: &CancellationToken,
         count_raw_bytes: impl Fn(u64),
     ) -> Result<u64, (u64, StageError)> {
-        let local = |e: async_nats::Error| (after, StageError::Local(e));
-        let stream = self
-            .local
-            .get_stream(streams::LOCAL_READINGS)
-            .await
-            .map_err(|e| local(e.into()))?;
-        let consumer = stream
-            .create_consumer(pull::OrderedConfig {
-                // Every raw subject the local stream holds: another site's is set aside.
-                filter_subject: subjects::all_raw_readings(),
-                deliver_policy: DeliverPolicy::ByStartSequence {
-                    start_sequence: after + 1,
-                },
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| local(e.into()))?;
-        let mut messages = consumer.messages().await.map_err(|e| local(e.into()))?;
+        // Every raw subject the local stream holds: another site's is set aside.
+        let mut messages = messages_after(
+            &self.local,
+            streams::LOCAL_READINGS,
+            subjects::all_raw_readings(),
+            after,
+        )
+        .await
+        .map_err(|e| (after, StageError::Local(e)))?;
         let mut position = after;
         while !shutdown.is_cancelled() {
             let failed = |e| (position, StageError::Local(e));

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::stream::LastRawMessageErrorKind;
 use async_nats::jetstream::{self, Message};
@@ -25,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backoff::Backoff;
 use crate::forward::ForwarderStats;
-use crate::forward::batch::{BatchShape, Full, collect, sequence_of};
+use crate::forward::batch::{BatchShape, Full, collect, messages_after, sequence_of};
 use crate::forward::cursor::Cursor;
 
 /// The forwarder's cursor: the last `SUMMARIES_LOCAL` sequence the hub acknowledged.
@@ -92,23 +91,14 @@ impl SummaryForwarder {
         after: u64,
         shutdown: &CancellationToken,
     ) -> Result<u64, (u64, SendError)> {
-        let local = |e: async_nats::Error| (after, SendError::Local(e));
-        let stream = self
-            .local
-            .get_stream(streams::LOCAL_SUMMARIES)
-            .await
-            .map_err(|e| local(e.into()))?;
-        let consumer = stream
-            .create_consumer(pull::OrderedConfig {
-                filter_subject: subjects::local_summaries_of_site(&self.site),
-                deliver_policy: DeliverPolicy::ByStartSequence {
-                    start_sequence: after + 1,
-                },
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| local(e.into()))?;
-        let mut messages = consumer.messages().await.map_err(|e| local(e.into()))?;
+        let mut messages = messages_after(
+            &self.local,
+            streams::LOCAL_SUMMARIES,
+            subjects::local_summaries_of_site(&self.site),
+            after,
+        )
+        .await
+        .map_err(|e| (after, SendError::Local(e)))?;
         let mut position = after;
         // What the hub holds is asked once after every (re)start of this loop.
         let mut on_hub: Option<u64> = None;

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{DeliverPolicy, pull};
+use async_nats::jetstream::consumer::pull;
 use async_nats::jetstream::kv::Store;
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, Message};
@@ -34,6 +34,7 @@ use super::summaries::{Checkpoint, MAX_AHEAD_OF_FORECASTS, Summaries};
 use super::window::{EmissionRule, margin_secs, settle_secs};
 use crate::backoff::Backoff;
 use crate::forward::ForwarderStats;
+use crate::forward::batch::messages_after;
 use crate::inference::ModelTable;
 
 /// Where the summarizer keeps its [`Checkpoint`] in the gateway's KV bucket.
@@ -283,18 +284,9 @@ impl Summarizer {
         filter_subject: String,
         after: u64,
     ) -> Result<pull::Ordered, SummarizeError> {
-        let stream = self.local.get_stream(stream).await.map_err(local)?;
-        let consumer = stream
-            .create_consumer(pull::OrderedConfig {
-                filter_subject,
-                deliver_policy: DeliverPolicy::ByStartSequence {
-                    start_sequence: after + 1,
-                },
-                ..Default::default()
-            })
+        messages_after(&self.local, stream, filter_subject, after)
             .await
-            .map_err(local)?;
-        consumer.messages().await.map_err(local)
+            .map_err(SummarizeError::Local)
     }
 
     async fn load_checkpoint(&self) -> Result<Checkpoint, SummarizeError> {

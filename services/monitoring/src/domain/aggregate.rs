@@ -9,7 +9,7 @@ use edgeops_contracts::upcast::Upcasters;
 use edgeops_eventsourcing::{Aggregate, DomainEvent, EventDecodeError};
 use serde_json::Value;
 
-use super::incident::{IncidentError, IncidentEvent, IncidentState, Observation};
+use super::incident::{IncidentEvent, IncidentState, Observation};
 
 fn upcasters() -> &'static Upcasters {
     static UPCASTERS: LazyLock<Upcasters> = LazyLock::new(edgeops_contracts::events::upcasters);
@@ -61,14 +61,14 @@ impl Aggregate for IncidentState {
     const KIND: &'static str = INCIDENT_AGGREGATE;
     type Command = Observation;
     type Event = IncidentEvent;
-    type Error = IncidentError;
+    type Error = std::convert::Infallible;
 
     fn upcasters() -> &'static Upcasters {
         upcasters()
     }
 
-    fn decide(&self, command: Observation) -> Result<Vec<IncidentEvent>, IncidentError> {
-        IncidentState::decide(self, command)
+    fn decide(&self, command: Observation) -> Result<Vec<IncidentEvent>, Self::Error> {
+        Ok(IncidentState::decide(self, command))
     }
 
     fn apply(&mut self, event: &IncidentEvent) {

@@ -66,26 +66,24 @@ pub struct IncidentState {
     pub last_recovered_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq)]
-#[error("{0}")]
-pub struct IncidentError(String);
-
 impl IncidentState {
-    pub fn decide(&self, observation: Observation) -> Result<Vec<IncidentEvent>, IncidentError> {
+    /// What `observation` changes: usually nothing. Every observation is decidable, so this
+    /// never refuses.
+    pub fn decide(&self, observation: Observation) -> Vec<IncidentEvent> {
         match (&self.open, observation.verdict.clone()) {
             (None, Verdict::Alarm(evidence)) if !self.cooling_down(&observation) => {
-                Ok(vec![opened(observation, evidence)])
+                vec![opened(observation, evidence)]
             }
             (Some(open), Verdict::Clear(evidence)) if observation.at >= open.at => {
-                Ok(vec![IncidentEvent::Recovered(IncidentRecovered {
+                vec![IncidentEvent::Recovered(IncidentRecovered {
                     incident: open.incident,
                     kind: open.kind,
                     scope: open.scope.clone(),
                     at: observation.at,
                     evidence,
-                })])
+                })]
             }
-            _ => Ok(Vec::new()),
+            _ => Vec::new(),
         }
     }
 

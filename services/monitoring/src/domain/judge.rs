@@ -194,40 +194,44 @@ pub fn dead_letter_jump(
 /// A device's silence, judged on its site's own latest reading time (`site_time`), so an
 /// offline site or a replay of old data does not make its devices silent.
 pub fn silence(device_last: DateTime<Utc>, site_time: DateTime<Utc>, levels: &Levels) -> Verdict {
-    let silent_for = site_time - device_last;
-    let evidence = vec![Evidence {
-        statistic: "silence_secs".into(),
-        value: silent_for.num_seconds() as f64,
-        threshold: levels.heartbeat.num_seconds() as f64,
-        window_start: device_last,
-        window_end: site_time,
-        samples: 0,
-        reference_samples: 0,
-        reference: "the site's latest reading".into(),
-        features: Vec::new(),
-    }];
-    if silent_for > levels.heartbeat {
-        Verdict::Alarm(evidence)
-    } else {
-        Verdict::Clear(evidence)
-    }
+    quiet_too_long(
+        "silence_secs",
+        (device_last, site_time),
+        levels.heartbeat,
+        "the site's latest reading",
+    )
 }
 
 /// A site's link, judged on when its last summary arrived (the hub's clock).
 pub fn site_link(last_arrival: DateTime<Utc>, now: DateTime<Utc>, levels: &Levels) -> Verdict {
-    let quiet_for = now - last_arrival;
+    quiet_too_long(
+        "quiet_secs",
+        (last_arrival, now),
+        levels.offline_after,
+        "the site's last summary",
+    )
+}
+
+/// Alarm when `since..until` is longer than `allowed`, clear otherwise.
+fn quiet_too_long(
+    statistic: &str,
+    (since, until): (DateTime<Utc>, DateTime<Utc>),
+    allowed: Duration,
+    reference: &str,
+) -> Verdict {
+    let quiet_for = until - since;
     let evidence = vec![Evidence {
-        statistic: "quiet_secs".into(),
+        statistic: statistic.into(),
         value: quiet_for.num_seconds() as f64,
-        threshold: levels.offline_after.num_seconds() as f64,
-        window_start: last_arrival,
-        window_end: now,
+        threshold: allowed.num_seconds() as f64,
+        window_start: since,
+        window_end: until,
         samples: 0,
         reference_samples: 0,
-        reference: "the site's last summary".into(),
+        reference: reference.into(),
         features: Vec::new(),
     }];
-    if quiet_for > levels.offline_after {
+    if quiet_for > allowed {
         Verdict::Alarm(evidence)
     } else {
         Verdict::Clear(evidence)

@@ -43,7 +43,7 @@ impl Incidents {
                 }
                 Ok(events)
             }
-            Err(ExecError::Decide(err)) => Err(anyhow::anyhow!("{err}")),
+            Err(ExecError::Decide(never)) => match never {},
             Err(err) => Err(anyhow::anyhow!("recording incident {id}: {err}")),
         }
     }

@@ -45,7 +45,7 @@ fn run(observations: Vec<Observation>) -> Vec<IncidentEvent> {
     let mut state = IncidentState::default();
     let mut all = Vec::new();
     for observation in observations {
-        for event in state.decide(observation).unwrap() {
+        for event in state.decide(observation) {
             state.apply(&event);
             all.push(event);
         }
